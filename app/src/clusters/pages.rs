@@ -1,0 +1,143 @@
+//! Administrator view: the cluster list with live reachability, and one cluster's page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::{ClusterHealth, ClusterStatus, probe_cluster, probe_clusters};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::ui::{EmptyState, PageHeader};
+
+#[component]
+pub fn ClustersPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let statuses = Resource::new(|| (), |_| probe_clusters());
+    view! {
+        <PageHeader title=Signal::derive(move || t_string!(i18n, pages.clusters_title).to_string()) />
+        <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
+            {move || Suspend::new(async move {
+                statuses
+                    .await
+                    .map(|statuses| {
+                        if statuses.is_empty() {
+                            view! {
+                                <EmptyState
+                                    title=Signal::derive(move || t_string!(i18n, pages.clusters_empty_title).to_string())
+                                    body=Signal::derive(move || t_string!(i18n, pages.clusters_empty_body).to_string())
+                                />
+                            }
+                                .into_any()
+                        } else {
+                            view! { <ClusterTable statuses /> }.into_any()
+                        }
+                    })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ClusterTable(statuses: Vec<ClusterStatus>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <table class="w-full border-collapse text-left text-sm" data-testid="cluster-table">
+            <thead class="border-b border-slate-200 text-slate-500 dark:border-slate-700 dark:text-slate-400">
+                <tr>
+                    <th scope="col" class="py-2 pr-4 font-medium">{t!(i18n, clusters.name)}</th>
+                    <th scope="col" class="py-2 pr-4 font-medium">{t!(i18n, clusters.status)}</th>
+                    <th scope="col" class="py-2 pr-4 font-medium">{t!(i18n, clusters.version)}</th>
+                    <th scope="col" class="py-2 pr-4 font-medium">{t!(i18n, clusters.server)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {statuses
+                    .into_iter()
+                    .map(|status| {
+                        let href = format!("/admin/clusters/{}", status.cluster.name);
+                        let version = match &status.health {
+                            ClusterHealth::Reachable { version } => version.clone(),
+                            ClusterHealth::Unreachable { .. } => "—".into(),
+                        };
+                        view! {
+                            <tr class="border-b border-slate-100 dark:border-slate-800" data-cluster=status.cluster.name.clone()>
+                                <td class="py-2 pr-4">
+                                    <a href=href class="text-sky-700 hover:underline dark:text-sky-400 focus-ring">
+                                        {status.cluster.name.clone()}
+                                    </a>
+                                </td>
+                                <td class="py-2 pr-4"><HealthBadge health=status.health /></td>
+                                <td class="py-2 pr-4 font-mono">{version}</td>
+                                <td class="py-2 pr-4 font-mono text-slate-500">{status.cluster.server}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn HealthBadge(health: ClusterHealth) -> impl IntoView {
+    let i18n = use_i18n();
+    match health {
+        ClusterHealth::Reachable { .. } => view! {
+            <span class="rounded bg-emerald-100 px-2 py-0.5 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100" data-health="reachable">
+                {t!(i18n, clusters.reachable)}
+            </span>
+        }
+        .into_any(),
+        ClusterHealth::Unreachable { reason } => view! {
+            <span
+                class="rounded bg-red-100 px-2 py-0.5 text-red-900 dark:bg-red-900 dark:text-red-100"
+                data-health="unreachable"
+                title=reason.clone()
+            >
+                {t!(i18n, clusters.unreachable)}
+                <span class="sr-only">": " {reason.clone()}</span>
+            </span>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+pub fn ClusterPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
+    let status = Resource::new(move || name.get(), probe_cluster);
+    view! {
+        <PageHeader title=Signal::derive(move || {
+            let name = name.get();
+            t_string!(i18n, pages.cluster_title, name = name).to_string()
+        })>
+            <a href="/admin/clusters" class="text-sm text-sky-700 hover:underline dark:text-sky-400 focus-ring">
+                {t!(i18n, clusters.back)}
+            </a>
+        </PageHeader>
+        <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
+            {move || Suspend::new(async move {
+                status
+                    .await
+                    .map(|status| {
+                        let version = match &status.health {
+                            ClusterHealth::Reachable { version } => version.clone(),
+                            ClusterHealth::Unreachable { .. } => "—".into(),
+                        };
+                        view! {
+                            <dl class="grid max-w-2xl grid-cols-[12rem_1fr] gap-y-2 text-sm" data-testid="cluster-detail">
+                                <dt class="text-slate-500">{t!(i18n, clusters.status)}</dt>
+                                <dd><HealthBadge health=status.health /></dd>
+                                <dt class="text-slate-500">{t!(i18n, clusters.version)}</dt>
+                                <dd class="font-mono">{version}</dd>
+                                <dt class="text-slate-500">{t!(i18n, clusters.server)}</dt>
+                                <dd class="font-mono">{status.cluster.server}</dd>
+                                <dt class="text-slate-500">{t!(i18n, clusters.context)}</dt>
+                                <dd class="font-mono">{status.cluster.name}</dd>
+                            </dl>
+                        }
+                    })
+            })}
+        </Suspense>
+    }
+}

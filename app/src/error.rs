@@ -1,0 +1,59 @@
+//! The error type that crosses the wire between server functions and pages.
+//! Variants carry what the page needs to say, in the user's language, what went wrong and what to do.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum ConsoleError {
+    /// The named cluster is not among the registered clusters.
+    #[error("cluster {name:?} is not registered")]
+    ClusterNotFound { name: String },
+    /// The cluster is registered but its API server did not answer.
+    #[error("cluster {name:?} is unreachable: {reason}")]
+    ClusterUnreachable { name: String, reason: String },
+    /// A server-side failure whose cause is in the server log; `message` is safe to show.
+    #[error("internal error: {message}")]
+    Internal { message: String },
+    /// The request never reached the server function, or its answer could not be read.
+    #[error("request failed: {message}")]
+    Request { message: String },
+}
+
+impl FromServerFnError for ConsoleError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        ConsoleError::Request {
+            message: value.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_error_round_trips_as_json() {
+        let error = ConsoleError::ClusterUnreachable {
+            name: "east".into(),
+            reason: "connection refused".into(),
+        };
+        let wire = serde_json::to_string(&error).unwrap_or_default();
+        let back: Result<ConsoleError, _> = serde_json::from_str(&wire);
+        assert_eq!(back.ok(), Some(error));
+    }
+
+    #[test]
+    fn transport_failures_become_request_errors() {
+        let error =
+            ConsoleError::from_server_fn_error(ServerFnErrorErr::Request("timed out".into()));
+        assert!(
+            matches!(error, ConsoleError::Request { ref message } if message.contains("timed out"))
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! The console server: routes (pages, server functions, static files, probes), the tower layers
+//! every response passes through, and the serve loop with graceful shutdown.
+
+pub mod config;
+pub mod health;
+pub mod layers;
+pub mod select;
+pub mod telemetry;
+
+use std::{net::SocketAddr, time::Duration};
+
+use app::{App, SecurityPolicy, clusters::registry::ClusterRegistry, shell};
+use axum::{Router, extract::FromRef};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tokio::net::TcpListener;
+
+use config::Config;
+use health::Readiness;
+
+/// Everything a handler or server function may need; cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub clusters: ClusterRegistry,
+    pub security: SecurityPolicy,
+    pub readiness: Readiness,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "the Leptos site configuration is invalid: {0}. Start the console through ./scripts/run or set the LEPTOS_* variables."
+    )]
+    Site(String),
+    #[error(transparent)]
+    Clusters(#[from] app::clusters::registry::RegistryError),
+    #[error("cannot listen on {addr}: {source}. Choose another address with --addr.")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The whole application: page routes and server functions from the app crate, probes,
+/// selector fallbacks, hashed assets with long-lived caching, and the shared layers.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let clusters = state.clusters.clone();
+        let security = state.security.clone();
+        move || {
+            provide_context(clusters.clone());
+            provide_context(security.clone());
+        }
+    };
+    let options = state.leptos_options.clone();
+    let pkg_route = format!("/{}", options.site_pkg_dir.trim_matches('/'));
+    let pkg_dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let router = Router::new()
+        .merge(health::routes())
+        .merge(select::routes())
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .nest_service(&pkg_route, layers::hashed_assets(&pkg_dir))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .with_state(state.clone());
+    layers::apply(router, &state.security)
+}
+
+/// Loads the clusters, binds, and serves until SIGTERM or Ctrl-C, then drains.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let mut leptos_options = get_configuration(None)
+        .map_err(|e| StartError::Site(e.to_string()))?
+        .leptos_options;
+    if let Some(addr) = config.addr {
+        leptos_options.site_addr = addr;
+    }
+    let addr = leptos_options.site_addr;
+
+    let clusters = match &config.kubeconfig {
+        Some(path) => ClusterRegistry::from_kubeconfig(path).await?,
+        None => ClusterRegistry::empty(),
+    };
+    tracing::info!(clusters = clusters.len(), kubeconfig = ?config.kubeconfig, "clusters loaded");
+
+    let readiness = Readiness::default();
+    let state = AppState {
+        leptos_options,
+        clusters,
+        security: SecurityPolicy {
+            frame_ancestors: config.frame_ancestors.clone(),
+        },
+        readiness: readiness.clone(),
+    };
+    let app = router(state);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    readiness.set(true);
+    tracing::info!(%addr, "console listening on http://{addr}");
+
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(readiness));
+    let serving = tokio::spawn(async move { server.await });
+    // Once shutdown starts the drain gets `grace`; whatever is still open then is cut.
+    let result = tokio::select! {
+        joined = serving => joined.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+        () = async {
+            shutdown_requested().await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(seconds = grace.as_secs(), "requests still open after the grace period; exiting");
+            Ok(())
+        }
+    };
+    tracing::info!("console stopped");
+    result.map_err(StartError::Serve)
+}
+
+/// Resolves on SIGTERM or Ctrl-C and marks the server not ready.
+async fn shutdown_signal(readiness: Readiness) {
+    shutdown_requested().await;
+    readiness.set(false);
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+async fn shutdown_requested() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
