@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::{ClusterHealth, ClusterStatus, probe_cluster, probe_clusters};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::ui::{EmptyState, PageHeader};
+use crate::ui::{EmptyState, ErrorPanel, PageHeader};
 
 #[component]
 pub fn ClustersPage() -> impl IntoView {
@@ -15,9 +15,9 @@ pub fn ClustersPage() -> impl IntoView {
         <PageHeader title=Signal::derive(move || t_string!(i18n, pages.clusters_title).to_string()) />
         <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
             {move || Suspend::new(async move {
-                statuses
-                    .await
-                    .map(|statuses| {
+                match statuses.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(statuses) => {
                         if statuses.is_empty() {
                             view! {
                                 <EmptyState
@@ -29,7 +29,8 @@ pub fn ClustersPage() -> impl IntoView {
                         } else {
                             view! { <ClusterTable statuses /> }.into_any()
                         }
-                    })
+                    }
+                }
             })}
         </Suspense>
     }
@@ -117,9 +118,9 @@ pub fn ClusterPage() -> impl IntoView {
         </PageHeader>
         <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
             {move || Suspend::new(async move {
-                status
-                    .await
-                    .map(|status| {
+                match status.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(status) => {
                         let version = match &status.health {
                             ClusterHealth::Reachable { version } => version.clone(),
                             ClusterHealth::Unreachable { .. } => "—".into(),
@@ -136,7 +137,9 @@ pub fn ClusterPage() -> impl IntoView {
                                 <dd class="font-mono">{status.cluster.name}</dd>
                             </dl>
                         }
-                    })
+                            .into_any()
+                    }
+                }
             })}
         </Suspense>
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::shell::Hydrated;
-use crate::ui::{EmptyState, PageHeader};
+use crate::ui::{EmptyState, ErrorPanel, PageHeader};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRef {
@@ -30,9 +30,9 @@ pub fn ProjectsPage() -> impl IntoView {
         <PageHeader title=Signal::derive(move || t_string!(i18n, pages.projects_title).to_string()) />
         <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, selectors.loading)}</p> }>
             {move || Suspend::new(async move {
-                projects
-                    .await
-                    .map(|projects| {
+                match projects.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(projects) => {
                         if projects.is_empty() {
                             view! {
                                 <EmptyState
@@ -52,7 +52,8 @@ pub fn ProjectsPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                    })
+                    }
+                }
             })}
         </Suspense>
     }

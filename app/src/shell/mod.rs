@@ -116,8 +116,10 @@ fn Document() -> impl IntoView {
             if page.is_empty() { "Next-Gen Console".to_string() } else { format!("{page} · Next-Gen Console") }
         } />
         <Router>
+            // rel=external: the browser, not the router, follows the fragment and moves focus.
             <a
                 href="#main"
+                rel="external"
                 class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-sky-600 focus:px-3 focus:py-2 focus:text-white"
             >
                 {t!(i18n, skip_to_content)}
