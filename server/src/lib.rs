@@ -27,6 +27,25 @@ pub struct AppState {
     pub readiness: Readiness,
 }
 
+impl AppState {
+    /// State for serving the site built at `site_root` without cargo-leptos' environment
+    /// (tests and benchmarks), ready to serve.
+    pub fn for_site(site_root: &std::path::Path, clusters: ClusterRegistry) -> Self {
+        let readiness = Readiness::default();
+        readiness.set(true);
+        AppState {
+            leptos_options: LeptosOptions::builder()
+                .output_name("nextgen-console")
+                .site_root(site_root.to_string_lossy().to_string())
+                .site_pkg_dir("pkg")
+                .build(),
+            clusters,
+            security: SecurityPolicy::default(),
+            readiness,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(

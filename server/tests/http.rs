@@ -3,17 +3,13 @@
 
 use std::{path::Path, sync::OnceLock};
 
-use app::{
-    SecurityPolicy,
-    clusters::{ListClusters, registry::ClusterRegistry},
-};
+use app::clusters::{ListClusters, registry::ClusterRegistry};
 use axum::{
     Router,
     body::Body,
     http::{Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use leptos::prelude::LeptosOptions;
 use leptos::server_fn::ServerFn;
 use server::{AppState, health::Readiness, router};
 use tower::ServiceExt;
@@ -52,19 +48,8 @@ fn site() -> &'static Site {
             "export function hydrate() {}\n".repeat(100),
         )
         .unwrap_or_else(|e| panic!("asset: {e}"));
-        let options = LeptosOptions::builder()
-            .output_name("nextgen-console")
-            .site_root(root.to_string_lossy().to_string())
-            .site_pkg_dir("pkg")
-            .build();
-        let readiness = Readiness::default();
-        readiness.set(true);
-        let state = AppState {
-            leptos_options: options,
-            clusters: ClusterRegistry::empty(),
-            security: SecurityPolicy::default(),
-            readiness: readiness.clone(),
-        };
+        let state = AppState::for_site(&root, ClusterRegistry::empty());
+        let readiness = state.readiness.clone();
         let _context = runtime().enter();
         Site {
             router: router(state),
