@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::shell::Hydrated;
-use crate::ui::{EmptyState, ErrorPanel, PageHeader};
+use crate::ui::{EmptyState, ErrorPanel, PageHeader, TopBarSelect};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectRef {
@@ -63,68 +62,37 @@ pub fn ProjectsPage() -> impl IntoView {
 #[component]
 pub fn ProjectSelector() -> impl IntoView {
     let i18n = use_i18n();
-    let projects = Resource::new(|| (), |_| list_projects());
+    let projects = Resource::new(
+        || (),
+        |_| async {
+            list_projects()
+                .await
+                .map(|list| list.into_iter().map(|p| p.name).collect())
+                .unwrap_or_default()
+        },
+    );
     let query = use_query_map();
-    let selected = Memo::new(move |_| query.read().get("project").unwrap_or_default());
-    let hydrated = use_context::<Hydrated>().map(|h| h.0);
+    let selected = Signal::derive(move || query.read().get("project").unwrap_or_default());
     let navigate = use_navigate();
-    let on_change = move |ev: leptos::ev::Event| {
-        let name = event_target_value(&ev);
+    let on_select = Callback::new(move |name: String| {
         let target = if name.is_empty() {
             "/platform/applications".to_string()
         } else {
             format!("/platform/applications?project={name}")
         };
         navigate(&target, Default::default());
-    };
+    });
     view! {
-        <form method="get" action="/platform/applications" class="flex items-center gap-2 text-sm" data-testid="project-selector">
-            <label for="project-select" class="text-slate-300">{t!(i18n, selectors.project)}</label>
-            <Transition fallback=move || view! { <span>{t!(i18n, selectors.loading)}</span> }>
-                {move || {
-                    let on_change = on_change.clone();
-                    Suspend::new(async move {
-                    let list = projects.await.unwrap_or_default();
-                    let empty = list.is_empty();
-                    view! {
-                        <select
-                            id="project-select"
-                            name="project"
-                            class="rounded border border-slate-600 bg-slate-800 px-2 py-1 text-slate-100 focus-ring"
-                            disabled=empty
-                            on:change=on_change.clone()
-                            prop:value=move || selected.get()
-                        >
-                            <option value="" selected=move || selected.get().is_empty()>
-                                {move || if empty {
-                                    t_string!(i18n, selectors.no_projects)
-                                } else {
-                                    t_string!(i18n, selectors.all_projects)
-                                }}
-                            </option>
-                            {list
-                                .into_iter()
-                                .map(|project| {
-                                    let name = project.name.clone();
-                                    let value = project.name.clone();
-                                    view! {
-                                        <option value=value selected=move || selected.get() == name>
-                                            {project.name}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()}
-                        </select>
-                    }
-                })}}
-            </Transition>
-            <button
-                type="submit"
-                class="rounded bg-slate-700 px-2 py-1 focus-ring"
-                class:hidden=move || hydrated.is_some_and(|h| h.get())
-            >
-                {t!(i18n, selectors.apply)}
-            </button>
-        </form>
+        <TopBarSelect
+            id="project-select"
+            name="project"
+            action="/platform/applications"
+            label=Signal::derive(move || t_string!(i18n, selectors.project).to_string())
+            all_label=Signal::derive(move || t_string!(i18n, selectors.all_projects).to_string())
+            none_label=Signal::derive(move || t_string!(i18n, selectors.no_projects).to_string())
+            options=projects
+            selected
+            on_select
+        />
     }
 }

@@ -1,10 +1,12 @@
-//! The few widgets every page shares: page header, empty state, error panel.
+//! The few widgets every page shares: page header, empty state, error panel, top-bar selector.
 
 mod empty_state;
 mod error_panel;
+mod selector;
 
 pub use empty_state::EmptyState;
 pub use error_panel::ErrorPanel;
+pub use selector::TopBarSelect;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
