@@ -23,7 +23,6 @@ pub fn ClusterSelector() -> impl IntoView {
             list_clusters()
                 .await
                 .map(|list| list.into_iter().map(|c| c.name).collect())
-                .unwrap_or_default()
         },
     );
     let location = use_location();

@@ -68,7 +68,6 @@ pub fn ProjectSelector() -> impl IntoView {
             list_projects()
                 .await
                 .map(|list| list.into_iter().map(|p| p.name).collect())
-                .unwrap_or_default()
         },
     );
     let query = use_query_map();

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::ConsoleError;
 use crate::i18n::{t, use_i18n};
 use crate::shell::Hydrated;
 
@@ -21,7 +22,8 @@ pub fn TopBarSelect(
     /// Text of the empty choice when there are none ("No clusters").
     #[prop(into)]
     none_label: Signal<String>,
-    options: Resource<Vec<String>>,
+    /// The choices, or why they could not be loaded (shown, never turned into "none").
+    options: Resource<Result<Vec<String>, ConsoleError>>,
     #[prop(into)] selected: Signal<String>,
     on_select: Callback<String>,
 ) -> impl IntoView {
@@ -32,7 +34,17 @@ pub fn TopBarSelect(
             <label for=id class="text-slate-300">{label}</label>
             <Transition fallback=move || view! { <span>{t!(i18n, selectors.loading)}</span> }>
                 {move || Suspend::new(async move {
-                    let list = options.await;
+                    let list = match options.await {
+                        Ok(list) => list,
+                        Err(error) => {
+                            return view! {
+                                <span role="status" class="text-red-300" title=error.to_string() data-unavailable=name>
+                                    {t!(i18n, selectors.unavailable)}
+                                </span>
+                            }
+                                .into_any();
+                        }
+                    };
                     let empty = list.is_empty();
                     view! {
                         <select
@@ -59,6 +71,7 @@ pub fn TopBarSelect(
                                 .collect_view()}
                         </select>
                     }
+                        .into_any()
                 })}
             </Transition>
             <button
