@@ -1,0 +1,54 @@
+# Shared settings of the sandbox scripts. Sourced, not executed.
+# Every value can be overridden from the environment; ports default to a 17xxx/18xxx block that
+# common services leave alone.
+
+SANDBOX_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export SANDBOX_DIR
+# Built binaries, keyed by module and pinned version (outside the repo, shared by clones).
+export SANDBOX_CACHE="${SANDBOX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nextgen-console/sandbox}"
+# Runtime state: certificates, etcd data, logs, kubeconfigs, pids. One sandbox per state dir.
+export SANDBOX_STATE="${SANDBOX_STATE:-$SANDBOX_CACHE/run}"
+
+export K8S_VERSION=v1.34.4
+export SANDBOX_CLUSTERS="${SANDBOX_CLUSTERS:-global east west}"
+export SANDBOX_HOST=127.0.0.1
+
+export SANDBOX_ETCD_PORT="${SANDBOX_ETCD_PORT:-17379}"
+export SANDBOX_ETCD_PEER_PORT="${SANDBOX_ETCD_PEER_PORT:-17380}"
+export SANDBOX_DEX_PORT="${SANDBOX_DEX_PORT:-17556}"
+export SANDBOX_REGISTRY_PORT="${SANDBOX_REGISTRY_PORT:-17500}"
+export SANDBOX_PROMETHEUS_PORT="${SANDBOX_PROMETHEUS_PORT:-17090}"
+export SANDBOX_CONSOLE_PORT="${SANDBOX_CONSOLE_PORT:-17000}"
+
+# Per-cluster ports: apiserver 1744N, controller-manager 1745N, scheduler 1746N, kwok 1747N,
+# where N is the cluster's index in SANDBOX_CLUSTERS.
+cluster_index() {
+  local i=0 c
+  for c in $SANDBOX_CLUSTERS; do
+    [ "$c" = "$1" ] && { echo "$i"; return; }
+    i=$((i + 1))
+  done
+  echo "unknown cluster $1" >&2
+  return 1
+}
+apiserver_port() { echo $(( ${SANDBOX_APISERVER_BASE:-17443} + $(cluster_index "$1") )); }
+cm_port() { echo $(( ${SANDBOX_CM_BASE:-17453} + $(cluster_index "$1") )); }
+scheduler_port() { echo $(( ${SANDBOX_SCHEDULER_BASE:-17463} + $(cluster_index "$1") )); }
+kwok_port() { echo $(( ${SANDBOX_KWOK_BASE:-17473} + $(cluster_index "$1") )); }
+# Fake nodes per cluster: one on global, three on each workload cluster.
+node_count() { if [ "$1" = global ]; then echo 1; else echo "${SANDBOX_NODES:-3}"; fi; }
+
+# Where `sandbox/build` puts a module's binaries: named by the pinned version and a hash of the
+# module's go.mod and go.sum, so a changed pin builds afresh and an unchanged one is reused.
+module_bin_dir() { # module-dir-name version
+  local sum
+  sum="$(cat "$SANDBOX_DIR/go/$1/go.mod" "$SANDBOX_DIR/go/$1/go.sum" | sha256sum | cut -c1-10)"
+  echo "$SANDBOX_CACHE/bin/$1-$2-$sum"
+}
+k8s_bin() { echo "$(module_bin_dir kubernetes "$K8S_VERSION")/$1"; }
+etcd_bin() { echo "$(module_bin_dir etcd v3.6.16)/etcd"; }
+kwok_bin() { echo "$(module_bin_dir kwok v0.7.0)/kwok"; }
+dex_bin() { echo "$(module_bin_dir dex v2.45.1)/dex"; }
+
+say() { printf '[sandbox] %s\n' "$*" >&2; }
+fail() { printf '[sandbox] error: %s\n' "$*" >&2; exit 1; }
