@@ -1,0 +1,236 @@
+//! Test support: the sandbox of real clusters, identity provider, registry and metrics backend
+//! (`sandbox/up`). The first test that asks starts it, or attaches to one already running (for
+//! example one `.ci/run` started); every test binary and every test shares it. Tests isolate
+//! themselves with namespaces of their own, so they run in parallel.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::{
+    Api, Client, Config,
+    api::{DeleteParams, ObjectMeta, PostParams},
+    config::{KubeConfigOptions, Kubeconfig},
+};
+use serde::Deserialize;
+
+/// What `sandbox/up` recorded in `sandbox.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sandbox {
+    pub version: String,
+    pub ca_file: PathBuf,
+    pub admin_kubeconfig: PathBuf,
+    pub console_kubeconfig: PathBuf,
+    pub kubectl: PathBuf,
+    pub state_dir: PathBuf,
+    pub registry_gc: PathBuf,
+    pub clusters: Vec<SandboxCluster>,
+    pub oidc: Oidc,
+    pub users: Vec<User>,
+    pub registry: String,
+    pub prometheus: String,
+    pub console_port: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SandboxCluster {
+    pub name: String,
+    pub server: String,
+    pub admin_kubeconfig: PathBuf,
+    pub console_kubeconfig: PathBuf,
+    pub nodes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Oidc {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub groups: Vec<String>,
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or_else(|| panic!("server crate has no parent directory"))
+        .to_path_buf()
+}
+
+/// The sandbox's state directory, as `sandbox/lib.sh` computes it.
+fn state_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SANDBOX_STATE") {
+        return dir.into();
+    }
+    let cache = std::env::var_os("SANDBOX_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let base = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(
+                        std::env::var_os("HOME").unwrap_or_else(|| panic!("HOME is not set")),
+                    )
+                    .join(".cache")
+                });
+            base.join("nextgen-console/sandbox")
+        });
+    cache.join("run")
+}
+
+/// Starts the sandbox (or attaches to a running one) once per test binary. Several test
+/// binaries may ask at once: `flock` serialises them, and `sandbox/up --detach` returns at once
+/// when a healthy sandbox is already up.
+pub fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| {
+        let state = state_dir();
+        std::fs::create_dir_all(&state)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", state.display()));
+        let lock = state.with_file_name("up.lock");
+        let status = Command::new("flock")
+            .arg(&lock)
+            .arg(repo_root().join("sandbox/up"))
+            .arg("--detach")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run sandbox/up: {e}"));
+        assert!(
+            status.success(),
+            "sandbox/up --detach failed ({status}); see its output above"
+        );
+        let json = state.join("sandbox.json");
+        let text = std::fs::read_to_string(&json)
+            .unwrap_or_else(|e| panic!("sandbox/up left no {}: {e}", json.display()));
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} does not parse: {e}", json.display()))
+    })
+}
+
+impl Sandbox {
+    pub fn cluster(&self, name: &str) -> &SandboxCluster {
+        self.clusters
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("the sandbox has no cluster {name}"))
+    }
+
+    /// The workload clusters (every cluster but `global`).
+    pub fn workload_clusters(&self) -> impl Iterator<Item = &SandboxCluster> {
+        self.clusters.iter().filter(|c| c.name != "global")
+    }
+
+    pub fn user(&self, username: &str) -> &User {
+        self.users
+            .iter()
+            .find(|u| u.username == username)
+            .unwrap_or_else(|| panic!("the sandbox has no user {username}"))
+    }
+
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(&self.ca_file)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.ca_file.display()))
+    }
+
+    /// kubectl as the sandbox administrator of `cluster`.
+    pub fn kubectl(&self, cluster: &str) -> Command {
+        let mut cmd = Command::new(&self.kubectl);
+        cmd.env("KUBECONFIG", &self.cluster(cluster).admin_kubeconfig);
+        cmd
+    }
+}
+
+impl SandboxCluster {
+    /// A kube client with the sandbox administrator's certificate.
+    pub async fn admin_client(&self) -> Client {
+        client_from(&self.admin_kubeconfig).await
+    }
+}
+
+pub async fn client_from(path: &Path) -> Client {
+    let kubeconfig = Kubeconfig::read_from(path)
+        .unwrap_or_else(|e| panic!("cannot read kubeconfig {}: {e}", path.display()));
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("kubeconfig {}: {e}", path.display()));
+    Client::try_from(config).unwrap_or_else(|e| panic!("kube client: {e}"))
+}
+
+/// A namespace of the test's own, deleted when the value drops (without waiting for it to go).
+pub struct TestNamespace {
+    pub name: String,
+    kubeconfig: PathBuf,
+}
+
+impl TestNamespace {
+    pub async fn create(cluster: &SandboxCluster, prefix: &str) -> Self {
+        let client = cluster.admin_client().await;
+        let name = format!("t-{prefix}-{:08x}", rand_u32());
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                labels: Some([("nextgen-console.test".to_string(), "true".to_string())].into()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create namespace {name} on {}: {e}", cluster.name));
+        Self {
+            name,
+            kubeconfig: cluster.admin_kubeconfig.clone(),
+        }
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        let (kubeconfig, name) = (self.kubeconfig.clone(), self.name.clone());
+        // Drop may run inside the test's runtime, which this blocks: a client of the test's
+        // runtime would deadlock here, so a thread with a runtime and a client of its own
+        // deletes the namespace.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(async {
+                    let client = client_from(&kubeconfig).await;
+                    let _ = Api::<Namespace>::all(client)
+                        .delete(&name, &DeleteParams::background())
+                        .await;
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// A random-enough suffix without another dependency: the clock's nanoseconds mixed with the
+/// process id and a counter.
+fn rand_u32() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    nanos
+        ^ std::process::id().rotate_left(16)
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(2_654_435_761)
+}
