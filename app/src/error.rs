@@ -15,6 +15,15 @@ pub enum ConsoleError {
     /// The cluster is registered but its API server did not answer.
     #[error("cluster {name:?} is unreachable: {reason}")]
     ClusterUnreachable { name: String, reason: String },
+    /// No signed-in user: the session is missing, expired or was signed out.
+    #[error("not signed in or the session has expired")]
+    Unauthenticated,
+    /// The cluster's API server refused the action for the signed-in user (RBAC).
+    #[error("forbidden: {message}")]
+    Forbidden { message: String },
+    /// A state-changing request that did not come from the console's own pages.
+    #[error("cross-site request refused")]
+    CrossSite,
     /// A server-side failure whose cause is in the server log; `message` is safe to show.
     #[error("internal error: {message}")]
     Internal { message: String },

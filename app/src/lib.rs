@@ -11,6 +11,7 @@ mod translations {
 pub use translations::i18n;
 
 pub mod apps;
+pub mod auth;
 pub mod clusters;
 pub mod error;
 pub mod images;

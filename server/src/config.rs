@@ -35,6 +35,65 @@ pub struct Config {
     /// Seconds in-flight requests get to finish after SIGTERM before the server exits.
     #[arg(long, env = "CONSOLE_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
     pub shutdown_grace_seconds: u64,
+
+    /// OpenID Connect issuer URL. Without it the console runs in local mode: one user acting
+    /// with the kubeconfig's own credentials, allowed only on a loopback address.
+    #[arg(long, env = "CONSOLE_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// OAuth client id registered at the identity provider.
+    #[arg(
+        long,
+        env = "CONSOLE_OIDC_CLIENT_ID",
+        default_value = "nextgen-console"
+    )]
+    pub oidc_client_id: String,
+
+    /// File holding the OAuth client secret (kept out of the process list and environment).
+    #[arg(long, env = "CONSOLE_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+
+    /// Redirect URL registered at the provider; its path must be /auth/callback.
+    /// Default: http://<addr>/auth/callback.
+    #[arg(long, env = "CONSOLE_OIDC_REDIRECT_URL")]
+    pub oidc_redirect_url: Option<String>,
+
+    /// Scopes to request besides openid (comma-separated).
+    #[arg(
+        long,
+        env = "CONSOLE_OIDC_SCOPES",
+        value_delimiter = ',',
+        default_value = "email,profile,groups,offline_access"
+    )]
+    pub oidc_scopes: Vec<String>,
+
+    /// ID token claim holding the user's groups.
+    #[arg(long, env = "CONSOLE_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+
+    /// ID token claim used as the Kubernetes user name (as the apiserver's --oidc-username-claim).
+    #[arg(long, env = "CONSOLE_OIDC_USERNAME_CLAIM", default_value = "email")]
+    pub oidc_username_claim: String,
+
+    /// Extra CA certificates (PEM) trusted when talking to the provider.
+    #[arg(long, env = "CONSOLE_OIDC_CA_FILE")]
+    pub oidc_ca_file: Option<PathBuf>,
+
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "CONSOLE_SESSION_IDLE_MINUTES", default_value_t = 60)]
+    pub session_idle_minutes: i64,
+
+    /// Hours after sign-in after which a session ends whatever the activity.
+    #[arg(long, env = "CONSOLE_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
+    pub session_absolute_hours: i64,
+
+    /// Mark cookies Secure. Default: on when the redirect URL is https.
+    #[arg(long, env = "CONSOLE_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+
+    /// Hours a kubeconfig token issued by the console stays valid.
+    #[arg(long, env = "CONSOLE_TOKEN_HOURS", default_value_t = 8)]
+    pub token_hours: i64,
 }
 
 #[cfg(test)]
@@ -48,6 +107,11 @@ mod tests {
         assert_eq!(config.addr, None);
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.frame_ancestors, "'none'");
+        assert_eq!(config.oidc_issuer, None);
+        assert_eq!(
+            config.oidc_scopes,
+            ["email", "profile", "groups", "offline_access"]
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The console server: routes (pages, server functions, static files, probes), the tower layers
 //! every response passes through, and the serve loop with graceful shutdown.
 
+pub mod auth;
 pub mod config;
 pub mod health;
 pub mod layers;
+pub mod proxy;
 pub mod select;
 pub mod telemetry;
 
@@ -25,6 +27,7 @@ pub struct AppState {
     pub clusters: ClusterRegistry,
     pub security: SecurityPolicy,
     pub readiness: Readiness,
+    pub auth: auth::Auth,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
             clusters,
             security: SecurityPolicy::default(),
             readiness,
+            auth: auth::Auth::local("http://127.0.0.1:3000"),
         }
     }
 }
@@ -54,6 +58,8 @@ pub enum StartError {
     Site(String),
     #[error(transparent)]
     Clusters(#[from] app::clusters::registry::RegistryError),
+    #[error(transparent)]
+    Auth(#[from] auth::AuthError),
     #[error("cannot listen on {addr}: {source}. Choose another address with --addr.")]
     Bind {
         addr: SocketAddr,
@@ -78,9 +84,10 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let pkg_route = format!("/{}", options.site_pkg_dir.trim_matches('/'));
     let pkg_dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
-    let router = Router::new()
+    let pages = Router::new()
         .merge(health::routes())
         .merge(select::routes())
+        .merge(auth::routes::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
@@ -90,7 +97,15 @@ pub fn router(state: AppState) -> Router {
             context, shell,
         ))
         .with_state(state.clone());
-    layers::apply(router, &state.security)
+    // The proxy streams watches and logs: no compression layer may buffer them.
+    let proxied = proxy::routes().with_state(state.clone());
+    layers::apply(pages, &state.security)
+        .merge(proxied)
+        .layer(axum::middleware::from_fn_with_state(
+            state.auth.clone(),
+            auth::gate::gate,
+        ))
+        .layer(state.auth.session_layer())
 }
 
 /// Loads the clusters, binds, and serves until SIGTERM or Ctrl-C, then drains.
@@ -109,6 +124,17 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     tracing::info!(clusters = clusters.len(), kubeconfig = ?config.kubeconfig, "clusters loaded");
 
+    let auth = auth::Auth::from_config(&config, addr)?;
+    match &auth.mode {
+        auth::AuthMode::Local(identity) => tracing::warn!(
+            user = %identity.username,
+            "local mode: no identity provider; one user acts with the kubeconfig's own credentials (loopback only)"
+        ),
+        auth::AuthMode::Oidc(oidc) => {
+            tracing::info!(issuer = %oidc.settings().issuer, "sign-in through OpenID Connect")
+        }
+    }
+
     let readiness = Readiness::default();
     let state = AppState {
         leptos_options,
@@ -117,6 +143,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             frame_ancestors: config.frame_ancestors.clone(),
         },
         readiness: readiness.clone(),
+        auth,
     };
     let app = router(state);
     let listener = TcpListener::bind(addr)

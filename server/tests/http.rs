@@ -287,6 +287,7 @@ fn server_functions_answer_with_typed_json() {
             .method("POST")
             .uri(ListClusters::PATH)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
             .body(Body::empty())
             .unwrap_or_else(|e| panic!("request: {e}"));
         let response = site
@@ -309,5 +310,41 @@ fn server_functions_answer_with_typed_json() {
             String::from_utf8_lossy(&bytes)
         );
         assert_eq!(&bytes[..], b"[]");
+    })
+}
+
+#[test]
+fn cross_site_state_changing_requests_are_refused() {
+    run(async {
+        let site = site();
+        for (name, value) in [
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://evil.example"),
+            ("x-nothing", "neither header"),
+        ] {
+            let request = Request::builder()
+                .method("POST")
+                .uri(ListClusters::PATH)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(name, value)
+                .body(Body::empty())
+                .unwrap_or_else(|e| panic!("request: {e}"));
+            let response = site
+                .router
+                .clone()
+                .oneshot(request)
+                .await
+                .unwrap_or_else(|e| match e {});
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let error: app::ConsoleError = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("{name}: body is not a ConsoleError: {e}"));
+            assert_eq!(error, app::ConsoleError::CrossSite);
+        }
     })
 }

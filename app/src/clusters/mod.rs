@@ -1,6 +1,9 @@
 //! Clusters: the registry of clusters the console manages, their reachability and version,
 //! the cluster selector and the Administrator view's cluster pages.
 
+#[cfg(feature = "ssr")]
+pub mod impersonate;
+pub mod namespaces;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod registry;
@@ -33,6 +36,39 @@ pub enum ClusterHealth {
 pub struct ClusterStatus {
     pub cluster: ClusterRef,
     pub health: ClusterHealth,
+}
+
+/// A kube-rs error as the page should name it: refused by RBAC, the cluster not answering, or
+/// something else the server log explains.
+#[cfg(feature = "ssr")]
+pub(crate) fn kube_error(cluster: &str, error: kube::Error) -> ConsoleError {
+    match error {
+        kube::Error::Api(status) if status.code == 403 => ConsoleError::Forbidden {
+            message: status.message,
+        },
+        kube::Error::Api(status) if status.code == 401 => ConsoleError::Internal {
+            message: format!(
+                "cluster {cluster:?} does not accept the console's credential ({})",
+                status.message
+            ),
+        },
+        kube::Error::Api(status) => ConsoleError::Internal {
+            message: format!(
+                "cluster {cluster:?} answered {}: {}",
+                status.code, status.message
+            ),
+        },
+        other => {
+            let mut source: &dyn std::error::Error = &other;
+            while let Some(next) = source.source() {
+                source = next;
+            }
+            ConsoleError::ClusterUnreachable {
+                name: cluster.into(),
+                reason: source.to_string(),
+            }
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]

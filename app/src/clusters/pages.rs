@@ -142,5 +142,49 @@ pub fn ClusterPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <NamespacesSection cluster=name />
+    }
+}
+
+/// The namespaces the signed-in user may see on the cluster.
+#[component]
+fn NamespacesSection(cluster: Memo<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let namespaces = Resource::new(move || cluster.get(), super::namespaces::list_namespaces);
+    view! {
+        <section class="mt-8 max-w-2xl" aria-labelledby="namespaces-heading">
+            <h2 id="namespaces-heading" class="mb-2 text-lg font-semibold">{t!(i18n, clusters.namespaces)}</h2>
+            <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
+                {move || Suspend::new(async move {
+                    match namespaces.await {
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Ok(visible) if visible.namespaces.is_empty() => view! {
+                            <p data-testid="namespaces-empty" class="text-sm text-slate-600 dark:text-slate-300">
+                                {t!(i18n, clusters.no_namespaces)}
+                            </p>
+                        }
+                        .into_any(),
+                        Ok(visible) => view! {
+                            {(!visible.cluster_wide).then(|| view! {
+                                <p class="mb-2 text-sm text-slate-600 dark:text-slate-300">{t!(i18n, clusters.namespaces_filtered)}</p>
+                            })}
+                            <ul data-testid="namespaces" class="divide-y divide-slate-100 text-sm dark:divide-slate-800">
+                                {visible
+                                    .namespaces
+                                    .into_iter()
+                                    .map(|ns| view! {
+                                        <li class="flex justify-between py-1" data-namespace=ns.name.clone()>
+                                            <span class="font-mono">{ns.name.clone()}</span>
+                                            <span class="text-slate-500">{ns.phase}</span>
+                                        </li>
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

@@ -10,7 +10,7 @@ use kube::{
 };
 
 use super::{ClusterHealth, ClusterRef, ClusterStatus};
-use crate::ConsoleError;
+use crate::{ConsoleError, auth::Identity};
 
 /// How long one probe may take before the cluster counts as unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -111,13 +111,31 @@ impl ClusterRegistry {
         self.clusters.is_empty()
     }
 
-    pub async fn probe(&self, name: &str) -> Result<ClusterStatus, ConsoleError> {
-        let registered = self
-            .clusters
+    fn find(&self, name: &str) -> Result<&Registered, ConsoleError> {
+        self.clusters
             .iter()
             .find(|c| c.cluster.name == name)
-            .ok_or_else(|| ConsoleError::ClusterNotFound { name: name.into() })?;
-        Ok(probe(registered).await)
+            .ok_or_else(|| ConsoleError::ClusterNotFound { name: name.into() })
+    }
+
+    pub async fn probe(&self, name: &str) -> Result<ClusterStatus, ConsoleError> {
+        Ok(probe(self.find(name)?).await)
+    }
+
+    /// The console's own client for the cluster: for its controllers and probes only, never
+    /// for work done on a user's behalf.
+    pub fn console_client(&self, name: &str) -> Result<Client, ConsoleError> {
+        Ok(self.find(name)?.client.clone())
+    }
+
+    /// A client that acts as `identity` on the cluster, so its API server applies that user's
+    /// RBAC. In local mode (no identity provider) the kubeconfig's own credentials act.
+    pub fn client_for(&self, name: &str, identity: &Identity) -> Result<Client, ConsoleError> {
+        let base = &self.find(name)?.client;
+        if identity.local {
+            return Ok(base.clone());
+        }
+        super::impersonate::client_as(base, identity)
     }
 
     /// Probes every cluster at once, so one slow cluster costs at most one timeout.

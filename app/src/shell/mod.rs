@@ -18,7 +18,7 @@ use leptos_router::{
 
 use crate::i18n::{I18nContextProvider, t, use_i18n};
 use crate::ui::ErrorPanel;
-use crate::{apps, clusters, images, monitoring, plugins, projects, upgrades};
+use crate::{apps, auth, clusters, images, monitoring, plugins, projects, upgrades};
 use prefs::use_theme;
 
 /// Security settings the server decides and the document applies (its CSP carries a per-response nonce).
@@ -125,11 +125,17 @@ fn Document() -> impl IntoView {
                 {t!(i18n, skip_to_content)}
             </a>
             <div class="flex min-h-screen flex-col">
-                <topbar::TopBar />
+                <Chrome>
+                    <topbar::TopBar />
+                </Chrome>
                 <div class="flex flex-1">
-                    <nav::SideNav />
+                    <Chrome>
+                        <nav::SideNav />
+                    </Chrome>
                     <main id="main" tabindex="-1" class="flex-1 px-6 py-4 focus:outline-none">
-                        <nav::Breadcrumbs />
+                        <Chrome>
+                            <nav::Breadcrumbs />
+                        </Chrome>
                         <ErrorBoundary fallback=|errors| {
                             view! {
                                 <div class="mt-4 flex flex-col gap-2">
@@ -146,6 +152,7 @@ fn Document() -> impl IntoView {
                             <Routes fallback=not_found::NotFound>
                                 <Route path=path!("/") view=preview::LastView ssr=SsrMode::Async />
                                 <Route path=path!("/preview") view=preview::LastView ssr=SsrMode::Async />
+                                <Route path=path!("/signin") view=auth::SignInPage ssr=SsrMode::InOrder />
                                 <Route
                                     path=path!("/platform")
                                     view=|| view! { <Redirect path="/platform/projects" /> }
@@ -201,6 +208,15 @@ fn Document() -> impl IntoView {
             </div>
         </Router>
     }
+}
+
+/// The top bar, navigation and breadcrumbs: everywhere but the sign-in page, which a user who
+/// is not signed in sees and which must not ask the server for anything that needs a session.
+#[component]
+fn Chrome(children: ChildrenFn) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let show = move || !location.pathname.get().starts_with("/signin");
+    view! { <Show when=show>{children()}</Show> }
 }
 
 /// Whether the page has hydrated; false during server rendering and before the WASM runs.

@@ -61,6 +61,7 @@ pub fn TopBar() -> impl IntoView {
             </div>
             <ThemeToggle />
             <LanguageToggle />
+            <crate::auth::UserMenu />
         </header>
     }
 }

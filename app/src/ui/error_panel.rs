@@ -20,6 +20,16 @@ pub fn ErrorPanel(#[prop(into)] error: leptos::error::Error) -> impl IntoView {
             reason = move || reason.clone()
         )
         .into_any(),
+        Some(ConsoleError::Unauthenticated) => view! {
+            {t!(i18n, errors.unauthenticated)}
+            " "
+            <a href="/signin?error=expired" rel="external" class="underline">{t!(i18n, auth.sign_in_button)}</a>
+        }
+        .into_any(),
+        Some(ConsoleError::Forbidden { message }) => {
+            t!(i18n, errors.forbidden, message = move || message.clone()).into_any()
+        }
+        Some(ConsoleError::CrossSite) => t!(i18n, errors.csrf).into_any(),
         Some(ConsoleError::Internal { message }) => {
             t!(i18n, errors.internal, message = move || message.clone()).into_any()
         }

@@ -1,0 +1,129 @@
+//! The sign-in page (outside the shell's navigation) and the user menu in the top bar.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{SignInReason, current_user};
+use crate::i18n::{t, t_string, use_i18n};
+
+/// `/signin`: a button to the organisation's identity provider, and why the user is here.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let reason = move || SignInReason::from_query(&query.read().get("error").unwrap_or_default());
+    let login_href = move || {
+        let next = query.read().get("next").unwrap_or_else(|| "/".into());
+        format!("/auth/login?next={}", urlencoding_component(&next))
+    };
+    view! {
+        <Title text=move || t_string!(i18n, auth.sign_in_title).to_string() />
+        <div class="mx-auto mt-16 flex max-w-md flex-col gap-4 rounded-lg border border-slate-200 p-8 dark:border-slate-700">
+            <h1 class="text-xl font-semibold">{t!(i18n, auth.sign_in_title)}</h1>
+            {move || {
+                let (message, kind) = match reason() {
+                    SignInReason::None => return None,
+                    SignInReason::Cancelled => (t!(i18n, auth.cancelled).into_any(), "warning"),
+                    SignInReason::ProviderUnreachable => {
+                        (t!(i18n, auth.provider_unreachable).into_any(), "error")
+                    }
+                    SignInReason::Invalid => (t!(i18n, auth.invalid).into_any(), "error"),
+                    SignInReason::Expired => (t!(i18n, auth.expired).into_any(), "warning"),
+                    SignInReason::SignedOut => (t!(i18n, auth.signed_out).into_any(), "info"),
+                };
+                Some(view! {
+                    <p
+                        role=if kind == "info" { "status" } else { "alert" }
+                        data-testid="signin-reason"
+                        data-reason=reason().as_query()
+                        class="rounded-md border border-amber-300 bg-amber-50 p-3 text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100"
+                    >
+                        {message}
+                    </p>
+                })
+            }}
+            <p class="text-sm text-slate-600 dark:text-slate-300">{t!(i18n, auth.sign_in_help)}</p>
+            <a
+                href=login_href
+                rel="external"
+                data-testid="signin-button"
+                class="rounded-md bg-sky-600 px-4 py-2 text-center font-medium text-white hover:bg-sky-700 focus-ring"
+            >
+                {t!(i18n, auth.sign_in_button)}
+            </a>
+        </div>
+    }
+}
+
+/// Percent-encodes a query component (the `next` path) without another dependency.
+fn urlencoding_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The signed-in user's name, a kubeconfig for kubectl, and sign-out (a plain form POST, so it
+/// works before hydration and passes the same-origin check).
+#[component]
+pub fn UserMenu() -> impl IntoView {
+    let i18n = use_i18n();
+    let user = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(identity)) => {
+                        let title = format!("{} ({})", identity.username, identity.groups.join(", "));
+                        Some(view! {
+                            <div class="flex items-center gap-2 text-sm">
+                                <span data-testid="user-name" title=title>{identity.display_name.clone()}</span>
+                                <a
+                                    href="/auth/kubeconfig"
+                                    rel="external"
+                                    download="nextgen-console.kubeconfig"
+                                    class="rounded px-2 py-1 hover:bg-slate-700 focus-ring"
+                                >
+                                    {t!(i18n, auth.kubeconfig)}
+                                </a>
+                                {(!identity.local).then(|| view! {
+                                    <form method="post" action="/auth/logout">
+                                        <button
+                                            type="submit"
+                                            data-testid="sign-out"
+                                            class="rounded px-2 py-1 hover:bg-slate-700 focus-ring"
+                                        >
+                                            {t!(i18n, auth.sign_out)}
+                                        </button>
+                                    </form>
+                                })}
+                            </div>
+                        })
+                    }
+                    _ => None,
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::urlencoding_component;
+
+    #[test]
+    fn next_paths_are_encoded_for_the_query_string() {
+        assert_eq!(
+            urlencoding_component("/admin/clusters?x=1&y"),
+            "/admin/clusters%3Fx%3D1%26y"
+        );
+        assert_eq!(urlencoding_component("/集群"), "/%E9%9B%86%E7%BE%A4");
+    }
+}

@@ -1,0 +1,247 @@
+//! The gate every request passes: public paths go through; others need an identity (session,
+//! console-issued bearer token on the cluster proxy, or the local user). State-changing
+//! requests authenticated by cookie must come from the console's own origin (CSRF).
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderMap, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use tower_sessions::Session;
+
+use app::{ConsoleError, auth::Identity};
+
+use super::{Auth, AuthMode, SessionUser, USER_KEY, now, tokens};
+
+/// Paths anyone may fetch: probes, the sign-in page and flow, static files.
+pub fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/healthz" | "/readyz" | "/signin" | "/favicon.svg" | "/robots.txt"
+    ) || path.starts_with("/pkg/")
+        || (path.starts_with("/auth/") && path != "/auth/kubeconfig")
+}
+
+/// Same-origin check for state-changing requests: Sec-Fetch-Site when the browser sends it,
+/// otherwise Origin against the console's own origin; neither means refused.
+pub fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => origin.eq_ignore_ascii_case(public_origin),
+        None => false,
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Why there is no identity; decides the sign-in page's message.
+#[derive(Clone, Copy)]
+enum Missing {
+    NotSignedIn,
+    Expired,
+}
+
+pub async fn gate(
+    State(auth): State<Auth>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    if is_public(&path) && path != "/auth/logout" {
+        return next.run(request).await;
+    }
+
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+
+    // Cookies ride along on cross-site requests; bearer tokens do not.
+    if bearer.is_none()
+        && !is_safe(request.method())
+        && !same_origin(request.headers(), &auth.public_origin)
+    {
+        tracing::warn!(%path, "refused a cross-site state-changing request");
+        return refuse(&path, StatusCode::FORBIDDEN, ConsoleError::CrossSite);
+    }
+    if path == "/auth/logout" {
+        return next.run(request).await;
+    }
+
+    let identity = match (&auth.mode, bearer) {
+        (AuthMode::Local(identity), _) => Ok(identity.clone()),
+        (AuthMode::Oidc(_), Some(token)) if path.starts_with("/clusters/") => {
+            tokens::resolve(&auth, &token).await.ok_or(Missing::Expired)
+        }
+        (AuthMode::Oidc(oidc), _) => session_identity(&auth, oidc, &session).await,
+    };
+    match identity {
+        Ok(identity) => {
+            request.extensions_mut().insert::<Identity>(identity);
+            next.run(request).await
+        }
+        Err(missing) => unauthenticated(&request, missing),
+    }
+}
+
+/// The session's identity after the timeouts and, near expiry, a token refresh.
+async fn session_identity(
+    auth: &Auth,
+    oidc: &super::oidc::Oidc,
+    session: &Session,
+) -> Result<Identity, Missing> {
+    let Ok(Some(mut user)) = session.get::<SessionUser>(USER_KEY).await else {
+        return Err(Missing::NotSignedIn);
+    };
+    let now = now();
+    if now - user.signed_in_at > auth.absolute.whole_seconds() {
+        let _ = session.flush().await;
+        return Err(Missing::Expired);
+    }
+    if user.signed_in.expires_at - now < 60 {
+        let refreshed = match &user.signed_in.refresh_token {
+            Some(refresh) => oidc.refresh(refresh).await.ok(),
+            None => None,
+        };
+        match refreshed {
+            Some(signed_in) => {
+                tracing::debug!(user = %signed_in.identity.username, "tokens refreshed");
+                user.signed_in = signed_in;
+                if session.insert(USER_KEY, &user).await.is_err() {
+                    return Err(Missing::Expired);
+                }
+            }
+            None => {
+                let _ = session.flush().await;
+                return Err(Missing::Expired);
+            }
+        }
+    }
+    Ok(user.signed_in.identity)
+}
+
+fn unauthenticated(request: &Request, missing: Missing) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/clusters/") || !is_safe(request.method()) {
+        return refuse(
+            path,
+            StatusCode::UNAUTHORIZED,
+            ConsoleError::Unauthenticated,
+        );
+    }
+    let next = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let mut target = url::form_urlencoded::Serializer::new(String::new());
+    target.append_pair("next", &next);
+    if let Missing::Expired = missing {
+        target.append_pair("error", "expired");
+    }
+    Redirect::to(&format!("/signin?{}", target.finish())).into_response()
+}
+
+/// A refusal in the form the caller reads: a Kubernetes Status for the cluster proxy (kubectl
+/// prints its message), the typed console error for server functions and everything else.
+fn refuse(path: &str, status: StatusCode, error: ConsoleError) -> Response {
+    let body = if path.starts_with("/clusters/") {
+        serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": match &error {
+                ConsoleError::Unauthenticated => "the console session or token is missing, expired or revoked; download a new kubeconfig from the console".to_string(),
+                other => other.to_string(),
+            },
+            "reason": if status == StatusCode::UNAUTHORIZED { "Unauthorized" } else { "Forbidden" },
+            "code": status.as_u16(),
+        })
+        .to_string()
+    } else {
+        serde_json::to_string(&error).unwrap_or_default()
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap_or_else(|_| status.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    const ORIGIN: &str = "http://127.0.0.1:17000";
+
+    #[test]
+    fn fetch_metadata_decides_when_present() {
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            ORIGIN
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            ORIGIN
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("sec-fetch-site", "same-site"),
+                ("origin", "http://127.0.0.1:17000")
+            ]),
+            ORIGIN
+        ));
+    }
+
+    #[test]
+    fn origin_decides_otherwise_and_absence_refuses() {
+        assert!(same_origin(
+            &headers(&[("origin", "http://127.0.0.1:17000")]),
+            ORIGIN
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "http://evil.example")]),
+            ORIGIN
+        ));
+        assert!(!same_origin(&headers(&[]), ORIGIN));
+    }
+
+    #[test]
+    fn public_paths_are_only_those_that_need_no_identity() {
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/signin",
+            "/auth/login",
+            "/auth/callback",
+            "/pkg/x.wasm",
+        ] {
+            assert!(is_public(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/admin/clusters",
+            "/api/list_clusters",
+            "/clusters/east/api",
+            "/auth/kubeconfig",
+        ] {
+            assert!(!is_public(path), "{path}");
+        }
+    }
+}

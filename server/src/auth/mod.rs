@@ -1,0 +1,149 @@
+//! Authentication: who the request is from. Two modes:
+//! - OpenID Connect (`--oidc-issuer`): sign-in at the organisation's provider, a server-side
+//!   session (tower-sessions, HttpOnly cookie), the identity impersonated on every cluster;
+//! - local (no provider): one user acting with the kubeconfig's own credentials, refused on any
+//!   address but loopback.
+//!
+//! The gate in [`gate`] attaches the identity to each request (or refuses it), checks that
+//! state-changing requests are same-origin, and refreshes tokens before they expire.
+
+pub mod gate;
+pub mod oidc;
+pub mod routes;
+pub mod tokens;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use app::auth::Identity;
+use serde::{Deserialize, Serialize};
+use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, cookie::SameSite};
+
+use oidc::{Oidc, SignedIn};
+
+/// Session keys.
+pub const PENDING_KEY: &str = "ngc.pending";
+pub const USER_KEY: &str = "ngc.user";
+pub const TOKENS_KEY: &str = "ngc.tokens";
+pub const SESSION_COOKIE: &str = "ngc_session";
+
+/// What the session holds for a signed-in user. The tokens stay on the server.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub signed_in: SignedIn,
+    /// Unix seconds of the sign-in, for the absolute timeout.
+    pub signed_in_at: i64,
+}
+
+#[derive(Clone)]
+pub enum AuthMode {
+    Local(Identity),
+    Oidc(Arc<Oidc>),
+}
+
+/// Everything the gate, the auth routes and the proxy need.
+#[derive(Clone)]
+pub struct Auth {
+    pub mode: AuthMode,
+    pub store: MemoryStore,
+    pub absolute: time::Duration,
+    pub idle: time::Duration,
+    pub secure_cookies: bool,
+    pub token_lifetime: time::Duration,
+    /// The console's own origin (scheme://host:port) as browsers see it.
+    pub public_origin: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(
+        "local mode (no --oidc-issuer) serves a single user with the kubeconfig's own credentials and listens on loopback only, but --addr is {0}. Use 127.0.0.1 or [::1], or configure an identity provider with --oidc-issuer."
+    )]
+    LocalNotLoopback(SocketAddr),
+    #[error(transparent)]
+    Oidc(#[from] oidc::OidcError),
+}
+
+impl Auth {
+    pub fn from_config(
+        config: &crate::config::Config,
+        addr: SocketAddr,
+    ) -> Result<Self, AuthError> {
+        let default_origin = format!("http://{addr}");
+        let (mode, public_origin, secure) = match &config.oidc_issuer {
+            None => {
+                if !addr.ip().is_loopback() {
+                    return Err(AuthError::LocalNotLoopback(addr));
+                }
+                (AuthMode::Local(local_identity()), default_origin, false)
+            }
+            Some(issuer) => {
+                let redirect_url = config
+                    .oidc_redirect_url
+                    .clone()
+                    .unwrap_or_else(|| format!("{default_origin}/auth/callback"));
+                let origin = url::Url::parse(&redirect_url)
+                    .map(|u| u.origin().ascii_serialization())
+                    .unwrap_or(default_origin);
+                let secure = redirect_url.starts_with("https://");
+                let oidc = Oidc::new(oidc::OidcSettings {
+                    issuer: issuer.clone(),
+                    client_id: config.oidc_client_id.clone(),
+                    client_secret_file: config.oidc_client_secret_file.clone(),
+                    redirect_url,
+                    scopes: config.oidc_scopes.clone(),
+                    groups_claim: config.oidc_groups_claim.clone(),
+                    username_claim: config.oidc_username_claim.clone(),
+                    ca_file: config.oidc_ca_file.clone(),
+                })?;
+                (AuthMode::Oidc(Arc::new(oidc)), origin, secure)
+            }
+        };
+        Ok(Self {
+            mode,
+            store: MemoryStore::default(),
+            absolute: time::Duration::hours(config.session_absolute_hours),
+            idle: time::Duration::minutes(config.session_idle_minutes),
+            secure_cookies: config.secure_cookies.unwrap_or(secure),
+            token_lifetime: time::Duration::hours(config.token_hours),
+            public_origin,
+        })
+    }
+
+    /// Local mode for tests and benchmarks.
+    pub fn local(public_origin: &str) -> Self {
+        Self {
+            mode: AuthMode::Local(local_identity()),
+            store: MemoryStore::default(),
+            absolute: time::Duration::hours(12),
+            idle: time::Duration::hours(1),
+            secure_cookies: false,
+            token_lifetime: time::Duration::hours(8),
+            public_origin: public_origin.to_string(),
+        }
+    }
+
+    /// The session layer: HttpOnly cookie, SameSite=Lax, Secure over TLS, idle expiry.
+    pub fn session_layer(&self) -> SessionManagerLayer<MemoryStore> {
+        SessionManagerLayer::new(self.store.clone())
+            .with_name(SESSION_COOKIE)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(self.secure_cookies)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(self.idle))
+    }
+}
+
+fn local_identity() -> Identity {
+    let user = std::env::var("USER").unwrap_or_else(|_| "local".into());
+    Identity {
+        username: user.clone(),
+        groups: Vec::new(),
+        display_name: user,
+        local: true,
+    }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
