@@ -91,6 +91,20 @@ pub struct Config {
     #[arg(long, env = "CONSOLE_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
 
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key-file). kubectl sends the
+    /// tokens of console-generated kubeconfigs only over HTTPS.
+    #[arg(long, env = "CONSOLE_TLS_CERT_FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert-file.
+    #[arg(long, env = "CONSOLE_TLS_KEY_FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
+
+    /// CA certificate (PEM) embedded in generated kubeconfigs so kubectl trusts the console's
+    /// certificate when it is not signed by a public CA.
+    #[arg(long, env = "CONSOLE_TLS_CA_FILE")]
+    pub tls_ca_file: Option<PathBuf>,
+
     /// Hours a kubeconfig token issued by the console stays valid.
     #[arg(long, env = "CONSOLE_TOKEN_HOURS", default_value_t = 8)]
     pub token_hours: i64,

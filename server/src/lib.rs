@@ -8,6 +8,7 @@ pub mod layers;
 pub mod proxy;
 pub mod select;
 pub mod telemetry;
+pub mod tls;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -65,6 +66,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Tls(String),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -145,16 +148,38 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         readiness: readiness.clone(),
         auth,
     };
+    let tls = match (&config.tls_cert_file, &config.tls_key_file) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key).map_err(StartError::Tls)?),
+        _ => None,
+    };
     let app = router(state);
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
     readiness.set(true);
-    tracing::info!(%addr, "console listening on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, "console listening on {scheme}://{addr}");
 
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(readiness));
-    let serving = tokio::spawn(async move { server.await });
+    let serving = match tls {
+        None => {
+            let server =
+                axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(readiness));
+            tokio::spawn(async move { server.await })
+        }
+        Some(tls_config) => {
+            let handle = axum_server::Handle::new();
+            let std_listener = listener.into_std().map_err(StartError::Serve)?;
+            tokio::spawn({
+                let handle = handle.clone();
+                async move {
+                    shutdown_signal(readiness).await;
+                    handle.graceful_shutdown(Some(grace));
+                }
+            });
+            tokio::spawn(tls::serve(std_listener, app, tls_config, handle))
+        }
+    };
     // Once shutdown starts the drain gets `grace`; whatever is still open then is cut.
     let result = tokio::select! {
         joined = serving => joined.unwrap_or_else(|e| Err(std::io::Error::other(e))),

@@ -16,19 +16,7 @@ use kube::{
     api::{ListParams, ObjectMeta, PostParams},
     runtime::wait::{Condition, await_condition},
 };
-use support::{Sandbox, TestNamespace, sandbox};
-
-fn http_client(sandbox: &Sandbox) -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(&sandbox.ca_pem())
-        .unwrap_or_else(|e| panic!("sandbox CA: {e}"));
-    reqwest::Client::builder()
-        .add_root_certificate(ca)
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap_or_else(|e| panic!("http client: {e}"))
-}
+use support::{TestNamespace, sandbox};
 
 #[tokio::test]
 async fn every_cluster_runs_the_pinned_version_with_ready_nodes() {
@@ -162,52 +150,6 @@ struct GroupsClaim {
     groups: Vec<String>,
 }
 
-/// Plays the browser: follows Dex's redirects, fills its login form, and returns where Dex
-/// finally redirects (the client's redirect URI with `code` and `state`), or the login page
-/// when Dex refuses the password.
-async fn sign_in_at_dex(
-    http: &reqwest::Client,
-    start: &str,
-    redirect_uri: &str,
-    login: &str,
-    password: &str,
-) -> Result<url::Url, String> {
-    let mut url = url::Url::parse(start).map_err(|e| e.to_string())?;
-    let mut posted = false;
-    for _ in 0..10 {
-        if url.as_str().starts_with(redirect_uri) {
-            return Ok(url);
-        }
-        let response = http
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let response = if response.status().is_redirection() {
-            response
-        } else if response.status().is_success() && !posted {
-            posted = true;
-            http.post(url.clone())
-                .form(&[("login", login), ("password", password)])
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-        } else {
-            let status = response.status();
-            let body = response.text().await.unwrap_or_default();
-            return Err(format!("{status} at {url}: {body}"));
-        };
-        if let Some(location) = response.headers().get(reqwest::header::LOCATION) {
-            let location = location.to_str().map_err(|e| e.to_string())?;
-            url = url.join(location).map_err(|e| e.to_string())?;
-        } else {
-            let body = response.text().await.unwrap_or_default();
-            return Err(format!("no redirect after the login form at {url}: {body}"));
-        }
-    }
-    Err(format!("too many redirects, stopped at {url}"))
-}
-
 #[tokio::test]
 async fn a_demo_user_signs_in_at_dex_and_the_id_token_validates() {
     use openidconnect::{
@@ -217,7 +159,7 @@ async fn a_demo_user_signs_in_at_dex_and_the_id_token_validates() {
     };
 
     let sandbox = sandbox();
-    let http = http_client(sandbox);
+    let http = sandbox.browser();
     let issuer = IssuerUrl::new(sandbox.oidc.issuer.clone()).unwrap_or_else(|e| panic!("{e}"));
     let metadata = CoreProviderMetadata::discover_async(issuer, &http)
         .await
@@ -251,8 +193,8 @@ async fn a_demo_user_signs_in_at_dex_and_the_id_token_validates() {
 
     // A wrong password is refused at the provider: no redirect back with a code.
     let (url, _, _, _) = authorize(&client);
-    let refused = sign_in_at_dex(
-        &http_client(sandbox),
+    let refused = support::sign_in_at_dex(
+        &sandbox.browser(),
         url.as_str(),
         &redirect_uri,
         &alice.email,
@@ -265,7 +207,7 @@ async fn a_demo_user_signs_in_at_dex_and_the_id_token_validates() {
     );
 
     let (url, state, nonce, verifier) = authorize(&client);
-    let callback = sign_in_at_dex(
+    let callback = support::sign_in_at_dex(
         &http,
         url.as_str(),
         &redirect_uri,

@@ -51,6 +51,8 @@ pub struct Auth {
     pub token_lifetime: time::Duration,
     /// The console's own origin (scheme://host:port) as browsers see it.
     pub public_origin: String,
+    /// Base64 of the CA (PEM) that generated kubeconfigs carry as certificate-authority-data.
+    pub kubeconfig_ca: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,8 @@ pub enum AuthError {
     LocalNotLoopback(SocketAddr),
     #[error(transparent)]
     Oidc(#[from] oidc::OidcError),
+    #[error("--tls-ca-file {path}: {reason}")]
+    CaFile { path: String, reason: String },
 }
 
 impl Auth {
@@ -68,7 +72,23 @@ impl Auth {
         config: &crate::config::Config,
         addr: SocketAddr,
     ) -> Result<Self, AuthError> {
-        let default_origin = format!("http://{addr}");
+        let scheme = if config.tls_cert_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let default_origin = format!("{scheme}://{addr}");
+        let kubeconfig_ca = match &config.tls_ca_file {
+            Some(path) => {
+                use base64::Engine as _;
+                let pem = std::fs::read(path).map_err(|e| AuthError::CaFile {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                Some(base64::engine::general_purpose::STANDARD.encode(pem))
+            }
+            None => None,
+        };
         let (mode, public_origin, secure) = match &config.oidc_issuer {
             None => {
                 if !addr.ip().is_loopback() {
@@ -106,6 +126,7 @@ impl Auth {
             secure_cookies: config.secure_cookies.unwrap_or(secure),
             token_lifetime: time::Duration::hours(config.token_hours),
             public_origin,
+            kubeconfig_ca,
         })
     }
 
@@ -119,6 +140,7 @@ impl Auth {
             secure_cookies: false,
             token_lifetime: time::Duration::hours(8),
             public_origin: public_origin.to_string(),
+            kubeconfig_ca: None,
         }
     }
 

@@ -182,7 +182,13 @@ async fn kubeconfig(
         .unwrap_or_default();
     issued.push(id);
     let _ = session.insert(TOKENS_KEY, &issued).await;
-    let document = kubeconfig_document(&auth.public_origin, &clusters.list(), &identity, &token);
+    let document = kubeconfig_document(
+        &auth.public_origin,
+        &clusters.list(),
+        &identity,
+        &token,
+        auth.kubeconfig_ca.as_deref(),
+    );
     (
         [
             (header::CONTENT_TYPE, "application/yaml"),
@@ -203,13 +209,21 @@ pub fn kubeconfig_document(
     clusters: &[app::clusters::ClusterRef],
     identity: &Identity,
     token: &str,
+    ca_data: Option<&str>,
 ) -> String {
     let user = format!("{}@nextgen-console", identity.username);
+    let cluster = |name: &str| {
+        let mut cluster = serde_json::json!({"server": format!("{origin}/clusters/{name}")});
+        if let Some(ca) = ca_data {
+            cluster["certificate-authority-data"] = ca.into();
+        }
+        cluster
+    };
     let document = serde_json::json!({
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": clusters.iter().map(|c| serde_json::json!({
-            "name": c.name, "cluster": {"server": format!("{origin}/clusters/{}", c.name)}
+            "name": c.name, "cluster": cluster(&c.name)
         })).collect::<Vec<_>>(),
         "users": [{"name": user, "user": {"token": token}}],
         "contexts": clusters.iter().map(|c| serde_json::json!({

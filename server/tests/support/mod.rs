@@ -26,6 +26,8 @@ pub struct Sandbox {
     pub ca_file: PathBuf,
     pub admin_kubeconfig: PathBuf,
     pub console_kubeconfig: PathBuf,
+    pub serving_cert: PathBuf,
+    pub serving_key: PathBuf,
     pub kubectl: PathBuf,
     pub state_dir: PathBuf,
     pub registry_gc: PathBuf,
@@ -143,6 +145,20 @@ impl Sandbox {
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.ca_file.display()))
     }
 
+    /// A cookie-keeping HTTP client that trusts the sandbox CA and does not follow redirects:
+    /// the tests play the browser step by step.
+    pub fn browser(&self) -> reqwest::Client {
+        let ca = reqwest::Certificate::from_pem(&self.ca_pem())
+            .unwrap_or_else(|e| panic!("sandbox CA: {e}"));
+        reqwest::Client::builder()
+            .add_root_certificate(ca)
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .unwrap_or_else(|e| panic!("http client: {e}"))
+    }
+
     /// kubectl as the sandbox administrator of `cluster`.
     pub fn kubectl(&self, cluster: &str) -> Command {
         let mut cmd = Command::new(&self.kubectl);
@@ -233,4 +249,50 @@ fn rand_u32() -> u32 {
         ^ COUNTER
             .fetch_add(1, Ordering::Relaxed)
             .wrapping_mul(2_654_435_761)
+}
+
+/// Plays the browser: follows Dex's redirects, fills its login form, and returns where Dex
+/// finally redirects (the client's redirect URI with `code` and `state`), or the login page
+/// when Dex refuses the password.
+pub async fn sign_in_at_dex(
+    http: &reqwest::Client,
+    start: &str,
+    redirect_uri: &str,
+    login: &str,
+    password: &str,
+) -> Result<url::Url, String> {
+    let mut url = url::Url::parse(start).map_err(|e| e.to_string())?;
+    let mut posted = false;
+    for _ in 0..10 {
+        if url.as_str().starts_with(redirect_uri) {
+            return Ok(url);
+        }
+        let response = http
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let response = if response.status().is_redirection() {
+            response
+        } else if response.status().is_success() && !posted {
+            posted = true;
+            http.post(url.clone())
+                .form(&[("login", login), ("password", password)])
+                .send()
+                .await
+                .map_err(|e| e.to_string())?
+        } else {
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            return Err(format!("{status} at {url}: {body}"));
+        };
+        if let Some(location) = response.headers().get(reqwest::header::LOCATION) {
+            let location = location.to_str().map_err(|e| e.to_string())?;
+            url = url.join(location).map_err(|e| e.to_string())?;
+        } else {
+            let body = response.text().await.unwrap_or_default();
+            return Err(format!("no redirect after the login form at {url}: {body}"));
+        }
+    }
+    Err(format!("too many redirects, stopped at {url}"))
 }

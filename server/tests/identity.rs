@@ -1,0 +1,519 @@
+//! Sign-in, sessions, impersonation, the cluster proxy and kubectl, against the sandbox's real
+//! Dex and API servers. The console runs in process, served on a loopback port Dex accepts as
+//! a redirect target.
+
+mod support;
+
+use std::{collections::HashMap, path::Path, sync::OnceLock};
+
+use app::clusters::{namespaces::ListNamespaces, registry::ClusterRegistry};
+use clap::Parser;
+use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
+use kube::{
+    Api,
+    api::{ObjectMeta, PostParams},
+};
+use leptos::server_fn::ServerFn;
+use server::{AppState, auth::Auth, config::Config, router};
+use support::{Sandbox, TestNamespace, sandbox};
+
+/// One console per test binary (see tests/http.rs on leptos-rs/leptos#4773), on its own runtime.
+struct Console {
+    origin: String,
+    auth: Auth,
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("runtime: {e}"))
+    })
+}
+
+fn console() -> &'static Console {
+    static CONSOLE: OnceLock<Console> = OnceLock::new();
+    CONSOLE.get_or_init(|| {
+        let sandbox = sandbox();
+        // A redirect URI the sandbox's Dex accepts (console port + 1 .. + 19).
+        let port = sandbox.console_port + 1;
+        let origin = format!("https://127.0.0.1:{port}");
+        let config = Config::try_parse_from([
+            "nextgen-console",
+            "--oidc-issuer",
+            &sandbox.oidc.issuer,
+            "--oidc-client-secret-file",
+            &sandbox.oidc.client_secret_file.to_string_lossy(),
+            "--oidc-ca-file",
+            &sandbox.ca_file.to_string_lossy(),
+            "--oidc-redirect-url",
+            &format!("{origin}/auth/callback"),
+            "--tls-cert-file",
+            &sandbox.serving_cert.to_string_lossy(),
+            "--tls-key-file",
+            &sandbox.serving_key.to_string_lossy(),
+            "--tls-ca-file",
+            &sandbox.ca_file.to_string_lossy(),
+        ])
+        .unwrap_or_else(|e| panic!("config: {e}"));
+        let addr = format!("127.0.0.1:{port}")
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let rt = runtime();
+        let _enter = rt.enter();
+        let auth = Auth::from_config(&config, addr).unwrap_or_else(|e| panic!("auth: {e}"));
+        let clusters = rt
+            .block_on(ClusterRegistry::from_kubeconfig(
+                &sandbox.console_kubeconfig,
+            ))
+            .unwrap_or_else(|e| panic!("registry: {e}"));
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("identity-site");
+        std::fs::create_dir_all(root.join("pkg")).unwrap_or_else(|e| panic!("{e}"));
+        let mut state = AppState::for_site(&root, clusters);
+        state.auth = auth.clone();
+        let app = router(state);
+        let listener =
+            std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+        let tls = server::tls::load(&sandbox.serving_cert, &sandbox.serving_key)
+            .unwrap_or_else(|e| panic!("{e}"));
+        rt.spawn(server::tls::serve(
+            listener,
+            app,
+            tls,
+            axum_server::Handle::new(),
+        ));
+        Console { origin, auth }
+    })
+}
+
+fn run<F: std::future::Future>(future: F) -> F::Output {
+    runtime().block_on(future)
+}
+
+/// Signs `username` in through the console and Dex; returns the browser holding the session.
+async fn signed_in(sandbox: &Sandbox, console: &Console, username: &str) -> reqwest::Client {
+    let user = sandbox.user(username);
+    let browser = sandbox.browser();
+    let start = browser
+        .get(format!(
+            "{}/auth/login?next=/admin/clusters",
+            console.origin
+        ))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("login: {e}"));
+    assert_eq!(
+        start.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "login redirects to the provider"
+    );
+    let provider = start
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(provider.starts_with(&sandbox.oidc.issuer), "{provider}");
+    let callback = support::sign_in_at_dex(
+        &browser,
+        &provider,
+        &format!("{}/auth/callback", console.origin),
+        &user.email,
+        &user.password,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("sign-in at Dex as {username}: {e}"));
+    let done = browser
+        .get(callback)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("callback: {e}"));
+    assert_eq!(
+        done.headers().get("location").and_then(|l| l.to_str().ok()),
+        Some("/admin/clusters"),
+        "the callback lands on the page sign-in started from"
+    );
+    browser
+}
+
+/// A namespace on east that `group` administers.
+async fn team_namespace(sandbox: &Sandbox, group: &str) -> TestNamespace {
+    let east = sandbox.cluster("east");
+    let ns = TestNamespace::create(east, group).await;
+    let binding = RoleBinding {
+        metadata: ObjectMeta {
+            name: Some(format!("{group}-admin")),
+            ..ObjectMeta::default()
+        },
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "ClusterRole".into(),
+            name: "admin".into(),
+        },
+        subjects: Some(vec![Subject {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "Group".into(),
+            name: group.into(),
+            ..Subject::default()
+        }]),
+    };
+    Api::<RoleBinding>::namespaced(east.admin_client().await, &ns.name)
+        .create(&PostParams::default(), &binding)
+        .await
+        .unwrap_or_else(|e| panic!("role binding: {e}"));
+    ns
+}
+
+async fn namespaces_seen(
+    console: &Console,
+    browser: &reqwest::Client,
+) -> (reqwest::StatusCode, String) {
+    let response = browser
+        .post(format!("{}{}", console.origin, ListNamespaces::PATH))
+        .header("origin", &console.origin)
+        .form(&[("cluster", "east")])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("list_namespaces: {e}"));
+    let status = response.status();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[test]
+fn alice_sees_team_a_and_not_team_b_through_pages_server_functions_and_the_proxy() {
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let team_a = team_namespace(sandbox, "team-a").await;
+        let team_b = team_namespace(sandbox, "team-b").await;
+        let alice = signed_in(sandbox, console, "alice").await;
+
+        let (status, body) = namespaces_seen(console, &alice).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        assert!(
+            body.contains(&team_a.name),
+            "alice sees {}: {body}",
+            team_a.name
+        );
+        assert!(
+            !body.contains(&team_b.name),
+            "alice must not see {}: {body}",
+            team_b.name
+        );
+
+        let page = alice
+            .get(format!("{}/admin/clusters/east", console.origin))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("page: {e}"))
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(
+            page.contains(&format!("data-namespace=\"{}\"", team_a.name)),
+            "page lists team-a's namespace"
+        );
+        assert!(
+            !page.contains(&team_b.name),
+            "page must not name team-b's namespace"
+        );
+
+        let proxied = |ns: String| {
+            let alice = alice.clone();
+            async move {
+                alice
+                    .get(format!(
+                        "{}/clusters/east/api/v1/namespaces/{ns}/configmaps",
+                        console.origin
+                    ))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("proxy: {e}"))
+            }
+        };
+        let allowed = proxied(team_a.name.clone()).await;
+        assert_eq!(
+            allowed.status(),
+            reqwest::StatusCode::OK,
+            "alice lists team-a's ConfigMaps"
+        );
+        let denied = proxied(team_b.name.clone()).await;
+        assert_eq!(denied.status(), reqwest::StatusCode::FORBIDDEN);
+        let status: serde_json::Value = denied.json().await.unwrap_or_default();
+        assert!(
+            status["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("alice@example.com"),
+            "the apiserver names the impersonated user: {status}"
+        );
+
+        // A cookie-authenticated write from another site is refused before it reaches a cluster.
+        let forged = alice
+            .post(format!(
+                "{}/clusters/east/api/v1/namespaces/{}/configmaps",
+                console.origin, team_a.name
+            ))
+            .header("origin", "http://evil.example")
+            .header("content-type", "application/json")
+            .body(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"csrf"}}"#)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("forged: {e}"));
+        assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+    })
+}
+
+fn kubectl(sandbox: &Sandbox, kubeconfig: &Path, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(&sandbox.kubectl)
+        .env("KUBECONFIG", kubeconfig)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("kubectl: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn kubectl_through_the_proxy_works_for_alice_and_is_denied_where_rbac_denies() {
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let team_a = team_namespace(sandbox, "team-a").await;
+        let team_b = team_namespace(sandbox, "team-b").await;
+        let alice = signed_in(sandbox, console, "alice").await;
+        let kubeconfig = alice
+            .get(format!("{}/auth/kubeconfig", console.origin))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("kubeconfig: {e}"))
+            .text()
+            .await
+            .unwrap_or_default();
+        let file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(file.path(), &kubeconfig).unwrap_or_else(|e| panic!("{e}"));
+        let path = file.path().to_path_buf();
+
+        let kc = |args: Vec<String>| {
+            let path = path.clone();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    kubectl(sandbox, &path, &args)
+                })
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+            }
+        };
+        let a = team_a.name.clone();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+
+        let (ok, out) = kc(s(&[
+            "--context",
+            "east",
+            "create",
+            "configmap",
+            "settings",
+            "-n",
+            &a,
+            "--from-literal=k=v",
+        ]))
+        .await;
+        assert!(ok, "create: {out}");
+        let (ok, out) = kc(s(&[
+            "--context",
+            "east",
+            "get",
+            "configmaps",
+            "-n",
+            &a,
+            "-o",
+            "name",
+        ]))
+        .await;
+        assert!(ok && out.contains("configmap/settings"), "list: {out}");
+        let apply = format!(
+            r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"applied","namespace":"{a}"}},"data":{{"x":"1"}}}}"#
+        );
+        let manifest = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(manifest.path(), apply).unwrap_or_else(|e| panic!("{e}"));
+        let (ok, out) = kc(s(&[
+            "--context",
+            "east",
+            "apply",
+            "--server-side",
+            "-f",
+            &manifest.path().to_string_lossy(),
+        ]))
+        .await;
+        assert!(ok, "apply: {out}");
+        let (ok, out) = kc(s(&[
+            "--context",
+            "east",
+            "get",
+            "--raw",
+            &format!("/api/v1/namespaces/{a}/configmaps?watch=1&timeoutSeconds=1"),
+        ]))
+        .await;
+        assert!(
+            ok && out.contains("\"type\":\"ADDED\""),
+            "watch streams events: {out}"
+        );
+        let (ok, out) = kc(s(&[
+            "--context",
+            "east",
+            "delete",
+            "configmap",
+            "settings",
+            "-n",
+            &a,
+        ]))
+        .await;
+        assert!(ok, "delete: {out}");
+
+        let (ok, out) = kc(s(&[
+            "--context",
+            "east",
+            "get",
+            "configmaps",
+            "-n",
+            &team_b.name,
+        ]))
+        .await;
+        assert!(
+            !ok && out.contains("forbidden"),
+            "team-b is forbidden to alice: {out}"
+        );
+        let (ok, out) = kc(s(&["--context", "east", "get", "nodes"])).await;
+        assert!(
+            !ok && out.contains("forbidden"),
+            "nodes are forbidden to alice: {out}"
+        );
+
+        // Signing out revokes the token the kubeconfig carries.
+        let out = alice
+            .post(format!("{}/auth/logout", console.origin))
+            .header("origin", &console.origin)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("logout: {e}"));
+        assert_eq!(out.status(), reqwest::StatusCode::SEE_OTHER);
+        let (ok, out) = kc(s(&["--context", "east", "get", "configmaps", "-n", &a])).await;
+        assert!(
+            !ok && out.contains("must be logged in") && out.contains("revoked"),
+            "revoked token: {out}"
+        );
+    })
+}
+
+#[test]
+fn forged_expired_and_signed_out_sessions_are_refused() {
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        // Not signed in, or a forged cookie: pages send the browser to sign in, APIs answer 401.
+        let stranger = sandbox.browser();
+        for cookie in ["", "ngc_session=AAAAAAAAAAAAAAAAAAAAAA"] {
+            let page = stranger
+                .get(format!("{}/admin/clusters", console.origin))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                page.status(),
+                reqwest::StatusCode::SEE_OTHER,
+                "cookie {cookie:?}"
+            );
+            let location = page
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default();
+            assert!(
+                location.starts_with("/signin?next=%2Fadmin%2Fclusters"),
+                "{location}"
+            );
+        }
+        let (status, body) = namespaces_seen(console, &stranger).await;
+        assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            serde_json::from_str::<app::ConsoleError>(&body).ok(),
+            Some(app::ConsoleError::Unauthenticated)
+        );
+
+        // Signed out: the same browser's session no longer works.
+        let bob = signed_in(sandbox, console, "bob").await;
+        let (status, _) = namespaces_seen(console, &bob).await;
+        assert_eq!(status, reqwest::StatusCode::OK);
+        let out = bob
+            .post(format!("{}/auth/logout", console.origin))
+            .header("origin", &console.origin)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            out.headers().get("location").and_then(|l| l.to_str().ok()),
+            Some("/signin?error=signed_out")
+        );
+        let (status, _) = namespaces_seen(console, &bob).await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::UNAUTHORIZED,
+            "signed-out session"
+        );
+
+        // Past the absolute timeout: refused and sent to sign in with "expired".
+        use tower_sessions::{
+            SessionStore,
+            session::{Id, Record},
+        };
+        let carol = sandbox.user("carol");
+        let identity = app::auth::Identity {
+            username: carol.email.clone(),
+            groups: carol.groups.clone(),
+            display_name: carol.username.clone(),
+            local: false,
+        };
+        let user = server::auth::SessionUser {
+            signed_in: server::auth::oidc::SignedIn {
+                identity,
+                id_token: "unused".into(),
+                refresh_token: None,
+                expires_at: server::auth::now() + 3600,
+            },
+            signed_in_at: server::auth::now() - 13 * 3600,
+        };
+        let mut record = Record {
+            id: Id::default(),
+            data: HashMap::from([(
+                server::auth::USER_KEY.to_string(),
+                serde_json::to_value(&user).unwrap_or_default(),
+            )]),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        console
+            .auth
+            .store
+            .create(&mut record)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let page = sandbox
+            .browser()
+            .get(format!("{}/admin/clusters", console.origin))
+            .header("cookie", format!("ngc_session={}", record.id))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let location = page
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or_default();
+        assert!(location.contains("error=expired"), "{location}");
+    })
+}
