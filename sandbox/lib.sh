@@ -18,6 +18,7 @@ export SANDBOX_ETCD_PEER_PORT="${SANDBOX_ETCD_PEER_PORT:-17380}"
 export SANDBOX_DEX_PORT="${SANDBOX_DEX_PORT:-17556}"
 export SANDBOX_REGISTRY_PORT="${SANDBOX_REGISTRY_PORT:-17500}"
 export SANDBOX_PROMETHEUS_PORT="${SANDBOX_PROMETHEUS_PORT:-17090}"
+export SANDBOX_REDIS_PORT="${SANDBOX_REDIS_PORT:-17637}"
 export SANDBOX_CONSOLE_PORT="${SANDBOX_CONSOLE_PORT:-17000}"
 
 # Per-cluster ports: apiserver 1744N, controller-manager 1745N, scheduler 1746N, kwok 1747N,
@@ -52,3 +53,16 @@ dex_bin() { echo "$(module_bin_dir dex v2.45.1)/dex"; }
 
 say() { printf '[sandbox] %s\n' "$*" >&2; }
 fail() { printf '[sandbox] error: %s\n' "$*" >&2; exit 1; }
+
+# A complete, running sandbox: sandbox.json is written, every recorded process is alive and
+# every apiserver answers /readyz.
+sandbox_healthy() {
+  local s="$SANDBOX_STATE" f c
+  [ -f "$s/sandbox.json" ] || return 1
+  for f in "$s/pids"/*.pid; do
+    [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null || return 1
+  done
+  for c in $SANDBOX_CLUSTERS; do
+    curl -sf --max-time 2 --cacert "$s/pki/ca.crt" "https://$SANDBOX_HOST:$(apiserver_port "$c")/readyz" >/dev/null || return 1
+  done
+}

@@ -1,6 +1,7 @@
 // The shell in a real browser: server HTML before hydration, hydration without console errors,
 // client-side navigation, view/theme/language switching, selectors, 404 and error pages.
-import { test, expect, type Page, type ConsoleMessage } from "@playwright/test";
+import { test, expect } from "@playwright/test";
+import { hydrated, screenshot, watchErrors } from "../helpers";
 
 const SHELL_PAGES = [
   { path: "/platform/projects", heading: "Projects" },
@@ -12,23 +13,6 @@ const SHELL_PAGES = [
   { path: "/admin/images", heading: "Image registries" },
   { path: "/admin/monitoring", heading: "Monitoring" },
 ];
-
-/** Collects console errors and uncaught exceptions for the life of the page. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (message: ConsoleMessage) => {
-    if (message.type() === "error") errors.push(message.text());
-  });
-  page.on("pageerror", (error) => errors.push(error.message));
-  return errors;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-}
-
-const screenshot = (page: Page, name: string) =>
-  page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
 
 test("server HTML is readable before any WASM runs", async ({ request }) => {
   const response = await request.get("/admin/clusters", { headers: { accept: "text/html" } });
