@@ -21,6 +21,9 @@ pub enum ConsoleError {
     /// The cluster's API server refused the action for the signed-in user (RBAC).
     #[error("forbidden: {message}")]
     Forbidden { message: String },
+    /// The user's input cannot be acted on; `message` names the problem and what to do.
+    #[error("invalid input: {message}")]
+    Invalid { message: String },
     /// A state-changing request that did not come from the console's own pages.
     #[error("cross-site request refused")]
     CrossSite,

@@ -10,6 +10,7 @@ mod translations {
 }
 pub use translations::i18n;
 
+pub mod access;
 pub mod apps;
 pub mod auth;
 pub mod clusters;

@@ -87,6 +87,11 @@ pub struct Config {
     #[arg(long, env = "CONSOLE_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
     pub session_absolute_hours: i64,
 
+    /// Where sessions and kubeconfig tokens live: `memory` (this process; one replica) or a
+    /// `redis://host:port/db` URL shared by every replica.
+    #[arg(long, env = "CONSOLE_SESSION_STORE", default_value = "memory")]
+    pub session_store: crate::auth::store::StoreChoice,
+
     /// Mark cookies Secure. Default: on when the redirect URL is https.
     #[arg(long, env = "CONSOLE_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
@@ -122,6 +127,10 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.frame_ancestors, "'none'");
         assert_eq!(config.oidc_issuer, None);
+        assert_eq!(
+            config.session_store,
+            crate::auth::store::StoreChoice::Memory
+        );
         assert_eq!(
             config.oidc_scopes,
             ["email", "profile", "groups", "offline_access"]

@@ -12,7 +12,9 @@ pub mod tls;
 
 use std::{net::SocketAddr, time::Duration};
 
-use app::{App, SecurityPolicy, clusters::registry::ClusterRegistry, shell};
+use app::{
+    App, SecurityPolicy, access::ssr::AccessCache, clusters::registry::ClusterRegistry, shell,
+};
 use axum::{Router, extract::FromRef};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -26,6 +28,8 @@ use health::Readiness;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub clusters: ClusterRegistry,
+    /// What users may do, answered by the clusters and kept briefly per identity.
+    pub access: AccessCache,
     pub security: SecurityPolicy,
     pub readiness: Readiness,
     pub auth: auth::Auth,
@@ -44,6 +48,7 @@ impl AppState {
                 .site_pkg_dir("pkg")
                 .build(),
             clusters,
+            access: AccessCache::default(),
             security: SecurityPolicy::default(),
             readiness,
             auth: auth::Auth::local("http://127.0.0.1:3000"),
@@ -78,9 +83,11 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let clusters = state.clusters.clone();
+        let access = state.access.clone();
         let security = state.security.clone();
         move || {
             provide_context(clusters.clone());
+            provide_context(access.clone());
             provide_context(security.clone());
         }
     };
@@ -127,7 +134,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     tracing::info!(clusters = clusters.len(), kubeconfig = ?config.kubeconfig, "clusters loaded");
 
-    let auth = auth::Auth::from_config(&config, addr)?;
+    let store = auth::store::Store::open(&config.session_store)
+        .await
+        .map_err(auth::AuthError::from)?;
+    tracing::info!(store = store.kind(), "session store ready");
+    let auth = auth::Auth::from_config(&config, addr, store)?;
     match &auth.mode {
         auth::AuthMode::Local(identity) => tracing::warn!(
             user = %identity.username,
@@ -142,6 +153,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let state = AppState {
         leptos_options,
         clusters,
+        access: AccessCache::default(),
         security: SecurityPolicy {
             frame_ancestors: config.frame_ancestors.clone(),
         },

@@ -1,6 +1,6 @@
 //! Sign-in, sessions, impersonation, the cluster proxy and kubectl, against the sandbox's real
 //! Dex and API servers. The console runs in process, served on a loopback port Dex accepts as
-//! a redirect target.
+//! a redirect target, as two replicas sharing one Redis session store.
 
 mod support;
 
@@ -14,7 +14,15 @@ use kube::{
     api::{ObjectMeta, PostParams},
 };
 use leptos::server_fn::ServerFn;
-use server::{AppState, auth::Auth, config::Config, router};
+use server::{
+    AppState,
+    auth::{
+        Auth,
+        store::{Store, StoreChoice},
+    },
+    config::Config,
+    router,
+};
 use support::{Sandbox, TestNamespace, sandbox};
 
 /// One console per test binary (see tests/http.rs on leptos-rs/leptos#4773), on its own runtime.
@@ -34,59 +42,79 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-fn console() -> &'static Console {
-    static CONSOLE: OnceLock<Console> = OnceLock::new();
-    CONSOLE.get_or_init(|| {
+/// The console under test and a second replica of it, both built before any request is served
+/// (leptos-rs/leptos#4773) and sharing the sandbox's Redis as their session store.
+fn consoles() -> &'static (Console, Console) {
+    static CONSOLES: OnceLock<(Console, Console)> = OnceLock::new();
+    CONSOLES.get_or_init(|| {
         let sandbox = sandbox();
-        // A redirect URI the sandbox's Dex accepts (console port + 1 .. + 19).
-        let port = sandbox.console_port + 1;
-        let origin = format!("https://127.0.0.1:{port}");
-        let config = Config::try_parse_from([
-            "nextgen-console",
-            "--oidc-issuer",
-            &sandbox.oidc.issuer,
-            "--oidc-client-secret-file",
-            &sandbox.oidc.client_secret_file.to_string_lossy(),
-            "--oidc-ca-file",
-            &sandbox.ca_file.to_string_lossy(),
-            "--oidc-redirect-url",
-            &format!("{origin}/auth/callback"),
-            "--tls-cert-file",
-            &sandbox.serving_cert.to_string_lossy(),
-            "--tls-key-file",
-            &sandbox.serving_key.to_string_lossy(),
-            "--tls-ca-file",
-            &sandbox.ca_file.to_string_lossy(),
-        ])
-        .unwrap_or_else(|e| panic!("config: {e}"));
-        let addr = format!("127.0.0.1:{port}")
-            .parse()
-            .unwrap_or_else(|e| panic!("{e}"));
         let rt = runtime();
         let _enter = rt.enter();
-        let auth = Auth::from_config(&config, addr).unwrap_or_else(|e| panic!("auth: {e}"));
+        let store = rt
+            .block_on(Store::open(&StoreChoice::Redis(sandbox.redis.clone())))
+            .unwrap_or_else(|e| panic!("session store: {e}"));
         let clusters = rt
             .block_on(ClusterRegistry::from_kubeconfig(
                 &sandbox.console_kubeconfig,
             ))
             .unwrap_or_else(|e| panic!("registry: {e}"));
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("identity-site");
-        std::fs::create_dir_all(root.join("pkg")).unwrap_or_else(|e| panic!("{e}"));
-        let mut state = AppState::for_site(&root, clusters);
-        state.auth = auth.clone();
-        let app = router(state);
-        let listener =
-            std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
-        let tls = server::tls::load(&sandbox.serving_cert, &sandbox.serving_key)
-            .unwrap_or_else(|e| panic!("{e}"));
-        rt.spawn(server::tls::serve(
-            listener,
-            app,
-            tls,
-            axum_server::Handle::new(),
-        ));
-        Console { origin, auth }
+        // Redirect URIs the sandbox's Dex accepts (console port + 1 .. + 19).
+        let first = start_console(sandbox, sandbox.console_port + 1, &store, &clusters);
+        let second = start_console(sandbox, sandbox.console_port + 3, &store, &clusters);
+        (first, second)
     })
+}
+
+fn console() -> &'static Console {
+    &consoles().0
+}
+
+fn start_console(
+    sandbox: &Sandbox,
+    port: u16,
+    store: &Store,
+    clusters: &ClusterRegistry,
+) -> Console {
+    let origin = format!("https://127.0.0.1:{port}");
+    let config = Config::try_parse_from([
+        "nextgen-console",
+        "--oidc-issuer",
+        &sandbox.oidc.issuer,
+        "--oidc-client-secret-file",
+        &sandbox.oidc.client_secret_file.to_string_lossy(),
+        "--oidc-ca-file",
+        &sandbox.ca_file.to_string_lossy(),
+        "--oidc-redirect-url",
+        &format!("{origin}/auth/callback"),
+        "--tls-cert-file",
+        &sandbox.serving_cert.to_string_lossy(),
+        "--tls-key-file",
+        &sandbox.serving_key.to_string_lossy(),
+        "--tls-ca-file",
+        &sandbox.ca_file.to_string_lossy(),
+    ])
+    .unwrap_or_else(|e| panic!("config: {e}"));
+    let addr = format!("127.0.0.1:{port}")
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rt = runtime();
+    let auth =
+        Auth::from_config(&config, addr, store.clone()).unwrap_or_else(|e| panic!("auth: {e}"));
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("identity-site");
+    std::fs::create_dir_all(root.join("pkg")).unwrap_or_else(|e| panic!("{e}"));
+    let mut state = AppState::for_site(&root, clusters.clone());
+    state.auth = auth.clone();
+    let app = router(state);
+    let listener = std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+    let tls = server::tls::load(&sandbox.serving_cert, &sandbox.serving_key)
+        .unwrap_or_else(|e| panic!("{e}"));
+    rt.spawn(server::tls::serve(
+        listener,
+        app,
+        tls,
+        axum_server::Handle::new(),
+    ));
+    Console { origin, auth }
 }
 
 fn run<F: std::future::Future>(future: F) -> F::Output {
@@ -515,5 +543,84 @@ fn forged_expired_and_signed_out_sessions_are_refused() {
             .and_then(|l| l.to_str().ok())
             .unwrap_or_default();
         assert!(location.contains("error=expired"), "{location}");
+    })
+}
+
+#[test]
+fn replicas_sharing_the_redis_store_share_sessions_tokens_and_sign_out() {
+    let (sandbox, (first, second)) = (sandbox(), consoles());
+    run(async {
+        let team_a = team_namespace(sandbox, "team-a").await;
+        // Signed in through the first replica; cookies are per host, so the same browser sends
+        // the session cookie to the second replica too, as it would behind a load balancer.
+        let alice = signed_in(sandbox, first, "alice").await;
+        let configmaps = |console: &'static Console| {
+            let (alice, ns) = (alice.clone(), team_a.name.clone());
+            async move {
+                alice
+                    .get(format!(
+                        "{}/clusters/east/api/v1/namespaces/{ns}/configmaps",
+                        console.origin
+                    ))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("proxy: {e}"))
+                    .status()
+            }
+        };
+        assert_eq!(configmaps(first).await, reqwest::StatusCode::OK);
+        assert_eq!(
+            configmaps(second).await,
+            reqwest::StatusCode::OK,
+            "the second replica knows alice's session from Redis"
+        );
+
+        // A kubeconfig token issued by one replica works on the other.
+        let kubeconfig = alice
+            .get(format!("{}/auth/kubeconfig", first.origin))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("kubeconfig: {e}"))
+            .text()
+            .await
+            .unwrap_or_default();
+        let document: serde_json::Value = serde_json::from_str(&kubeconfig)
+            .unwrap_or_else(|e| panic!("the kubeconfig is JSON: {e}: {kubeconfig}"));
+        let token = document["users"][0]["user"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token in the kubeconfig: {kubeconfig}"))
+            .to_string();
+        let with_token = sandbox
+            .browser()
+            .get(format!(
+                "{}/clusters/east/api/v1/namespaces/{}/configmaps",
+                second.origin, team_a.name
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("token: {e}"));
+        assert_eq!(with_token.status(), reqwest::StatusCode::OK);
+
+        // Signing out on the second replica ends the session and the token on the first.
+        let out = alice
+            .post(format!("{}/auth/logout", second.origin))
+            .header("origin", &second.origin)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("logout: {e}"));
+        assert_eq!(out.status(), reqwest::StatusCode::SEE_OTHER);
+        assert_eq!(configmaps(first).await, reqwest::StatusCode::UNAUTHORIZED);
+        let revoked = sandbox
+            .browser()
+            .get(format!(
+                "{}/clusters/east/api/v1/namespaces/{}/configmaps",
+                first.origin, team_a.name
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("token: {e}"));
+        assert_eq!(revoked.status(), reqwest::StatusCode::UNAUTHORIZED);
     })
 }

@@ -72,7 +72,7 @@ pub(crate) fn kube_error(cluster: &str, error: kube::Error) -> ConsoleError {
 }
 
 #[cfg(feature = "ssr")]
-fn registry() -> Result<registry::ClusterRegistry, ConsoleError> {
+pub(crate) fn registry() -> Result<registry::ClusterRegistry, ConsoleError> {
     use_context::<registry::ClusterRegistry>().ok_or_else(|| ConsoleError::Internal {
         message: "the cluster registry is not available to this request".into(),
     })

@@ -121,9 +121,9 @@ pub fn ClusterPage() -> impl IntoView {
                 match status.await {
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     Ok(status) => {
-                        let version = match &status.health {
-                            ClusterHealth::Reachable { version } => version.clone(),
-                            ClusterHealth::Unreachable { .. } => "—".into(),
+                        let (version, reachable) = match &status.health {
+                            ClusterHealth::Reachable { version } => (version.clone(), true),
+                            ClusterHealth::Unreachable { .. } => ("—".into(), false),
                         };
                         view! {
                             <dl class="grid max-w-2xl grid-cols-[12rem_1fr] gap-y-2 text-sm" data-testid="cluster-detail">
@@ -136,13 +136,15 @@ pub fn ClusterPage() -> impl IntoView {
                                 <dt class="text-slate-500">{t!(i18n, clusters.context)}</dt>
                                 <dd class="font-mono">{status.cluster.name}</dd>
                             </dl>
+                            // Only a cluster that answers has namespaces to list; an unknown or
+                            // unreachable one already says why above.
+                            {reachable.then(|| view! { <NamespacesSection cluster=name /> })}
                         }
                             .into_any()
                     }
                 }
             })}
         </Suspense>
-        <NamespacesSection cluster=name />
     }
 }
 
@@ -174,7 +176,12 @@ fn NamespacesSection(cluster: Memo<String>) -> impl IntoView {
                                     .into_iter()
                                     .map(|ns| view! {
                                         <li class="flex justify-between py-1" data-namespace=ns.name.clone()>
-                                            <span class="font-mono">{ns.name.clone()}</span>
+                                            <a
+                                                href=format!("/admin/clusters/{}/namespaces/{}", cluster.get_untracked(), ns.name)
+                                                class="font-mono text-sky-700 hover:underline dark:text-sky-400 focus-ring"
+                                            >
+                                                {ns.name.clone()}
+                                            </a>
                                             <span class="text-slate-500">{ns.phase}</span>
                                         </li>
                                     })

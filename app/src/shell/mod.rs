@@ -18,7 +18,7 @@ use leptos_router::{
 
 use crate::i18n::{I18nContextProvider, t, use_i18n};
 use crate::ui::ErrorPanel;
-use crate::{apps, auth, clusters, images, monitoring, plugins, projects, upgrades};
+use crate::{access, apps, auth, clusters, images, monitoring, plugins, projects, upgrades};
 use prefs::use_theme;
 
 /// Security settings the server decides and the document applies (its CSP carries a per-response nonce).
@@ -179,6 +179,11 @@ fn Document() -> impl IntoView {
                                 <Route
                                     path=path!("/admin/clusters/:name")
                                     view=clusters::ClusterPage
+                                    ssr=SsrMode::InOrder
+                                />
+                                <Route
+                                    path=path!("/admin/clusters/:name/namespaces/:namespace")
+                                    view=access::NamespacePage
                                     ssr=SsrMode::InOrder
                                 />
                                 <Route

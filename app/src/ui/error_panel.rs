@@ -29,6 +29,9 @@ pub fn ErrorPanel(#[prop(into)] error: leptos::error::Error) -> impl IntoView {
         Some(ConsoleError::Forbidden { message }) => {
             t!(i18n, errors.forbidden, message = move || message.clone()).into_any()
         }
+        Some(ConsoleError::Invalid { message }) => {
+            t!(i18n, errors.invalid, message = move || message.clone()).into_any()
+        }
         Some(ConsoleError::CrossSite) => t!(i18n, errors.csrf).into_any(),
         Some(ConsoleError::Internal { message }) => {
             t!(i18n, errors.internal, message = move || message.clone()).into_any()

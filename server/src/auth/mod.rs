@@ -10,15 +10,17 @@
 pub mod gate;
 pub mod oidc;
 pub mod routes;
+pub mod store;
 pub mod tokens;
 
 use std::{net::SocketAddr, sync::Arc};
 
 use app::auth::Identity;
 use serde::{Deserialize, Serialize};
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, cookie::SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use oidc::{Oidc, SignedIn};
+use store::Store;
 
 /// Session keys.
 pub const PENDING_KEY: &str = "ngc.pending";
@@ -44,7 +46,8 @@ pub enum AuthMode {
 #[derive(Clone)]
 pub struct Auth {
     pub mode: AuthMode,
-    pub store: MemoryStore,
+    /// Sessions and console-issued tokens: this process's memory or Redis shared by replicas.
+    pub store: Store,
     pub absolute: time::Duration,
     pub idle: time::Duration,
     pub secure_cookies: bool,
@@ -63,6 +66,8 @@ pub enum AuthError {
     LocalNotLoopback(SocketAddr),
     #[error(transparent)]
     Oidc(#[from] oidc::OidcError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
     #[error("--tls-ca-file {path}: {reason}")]
     CaFile { path: String, reason: String },
 }
@@ -71,6 +76,7 @@ impl Auth {
     pub fn from_config(
         config: &crate::config::Config,
         addr: SocketAddr,
+        store: Store,
     ) -> Result<Self, AuthError> {
         let scheme = if config.tls_cert_file.is_some() {
             "https"
@@ -120,7 +126,7 @@ impl Auth {
         };
         Ok(Self {
             mode,
-            store: MemoryStore::default(),
+            store,
             absolute: time::Duration::hours(config.session_absolute_hours),
             idle: time::Duration::minutes(config.session_idle_minutes),
             secure_cookies: config.secure_cookies.unwrap_or(secure),
@@ -134,7 +140,7 @@ impl Auth {
     pub fn local(public_origin: &str) -> Self {
         Self {
             mode: AuthMode::Local(local_identity()),
-            store: MemoryStore::default(),
+            store: Store::default(),
             absolute: time::Duration::hours(12),
             idle: time::Duration::hours(1),
             secure_cookies: false,
@@ -145,7 +151,7 @@ impl Auth {
     }
 
     /// The session layer: HttpOnly cookie, SameSite=Lax, Secure over TLS, idle expiry.
-    pub fn session_layer(&self) -> SessionManagerLayer<MemoryStore> {
+    pub fn session_layer(&self) -> SessionManagerLayer<Store> {
         SessionManagerLayer::new(self.store.clone())
             .with_name(SESSION_COOKIE)
             .with_http_only(true)

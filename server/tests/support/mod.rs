@@ -36,6 +36,8 @@ pub struct Sandbox {
     pub users: Vec<User>,
     pub registry: String,
     pub prometheus: String,
+    /// Redis for the console replicas' shared session store (`--session-store`).
+    pub redis: String,
     pub console_port: u16,
 }
 
@@ -295,4 +297,147 @@ pub async fn sign_in_at_dex(
         }
     }
     Err(format!("too many redirects, stopped at {url}"))
+}
+
+/// The API groups of the CRDs [`install_operator_crds`] installs: five kinds per group, as a
+/// cluster with a dozen operators has.
+pub fn operator_group(index: usize) -> String {
+    format!("g{:02}.perf.nextgen-console.io", index / 5)
+}
+
+/// Installs `count` namespaced CRDs on `cluster` (idempotent: server-side apply under one
+/// field manager; they stay installed for later runs) and waits until the apiserver serves
+/// every one of them in its aggregated discovery. Returns (group, plural) per CRD.
+pub async fn install_operator_crds(
+    cluster: &SandboxCluster,
+    count: usize,
+) -> Vec<(String, String)> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{Patch, PatchParams};
+
+    let client = cluster.admin_client().await;
+    let crds = Api::<CustomResourceDefinition>::all(client.clone());
+    let mut installed = Vec::with_capacity(count);
+    for i in 0..count {
+        let (group, kind, plural) = (
+            operator_group(i),
+            format!("Widget{i:02}"),
+            format!("widget{i:02}s"),
+        );
+        let crd: CustomResourceDefinition = serde_json::from_value(serde_json::json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": format!("{plural}.{group}"), "labels": {"nextgen-console.test/operator-crd": "true"}},
+            "spec": {
+                "group": group,
+                "scope": "Namespaced",
+                "names": {"kind": kind, "plural": plural, "singular": format!("widget{i:02}"), "listKind": format!("{kind}List")},
+                "versions": [{
+                    "name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}
+                }]
+            }
+        }))
+        .unwrap_or_else(|e| panic!("CRD {plural}: {e}"));
+        crds.patch(
+            &format!("{plural}.{group}"),
+            &PatchParams::apply("nextgen-console-tests").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot apply CRD {plural}.{group}: {e}"));
+        installed.push((group, plural));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let served = kube::discovery::Discovery::new(client.clone())
+            .run_aggregated()
+            .await
+            .map(|d| {
+                d.groups()
+                    .filter(|g| g.name().ends_with(".perf.nextgen-console.io"))
+                    .map(|g| g.recommended_resources().len())
+                    .sum::<usize>()
+            })
+            .unwrap_or(0);
+        if served >= count {
+            return installed;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} serves {served} of the {count} operator CRDs after 90 s",
+            cluster.name
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+}
+
+/// A namespace where `group` has the `edit` role, may read the kinds of the first `readable`
+/// operator CRDs, and may delete one ConfigMap by name: RBAC of several shapes at once.
+pub async fn mixed_rbac_namespace(
+    cluster: &SandboxCluster,
+    group: &str,
+    readable: usize,
+) -> TestNamespace {
+    use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+
+    let ns = TestNamespace::create(cluster, "access").await;
+    let client = cluster.admin_client().await;
+    let subject = || {
+        Some(vec![Subject {
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            kind: "Group".into(),
+            name: group.into(),
+            ..Subject::default()
+        }])
+    };
+    let mut groups: Vec<String> = (0..readable).map(operator_group).collect();
+    groups.dedup();
+    let role = Role {
+        metadata: ObjectMeta {
+            name: Some("operator-reader".into()),
+            ..ObjectMeta::default()
+        },
+        rules: Some(vec![
+            PolicyRule {
+                api_groups: Some(groups),
+                resources: Some((0..readable).map(|i| format!("widget{i:02}s")).collect()),
+                verbs: vec!["get".into(), "list".into(), "watch".into()],
+                ..PolicyRule::default()
+            },
+            PolicyRule {
+                api_groups: Some(vec![String::new()]),
+                resources: Some(vec!["configmaps".into()]),
+                resource_names: Some(vec!["settings".into()]),
+                verbs: vec!["delete".into()],
+                ..PolicyRule::default()
+            },
+        ]),
+    };
+    Api::<Role>::namespaced(client.clone(), &ns.name)
+        .create(&PostParams::default(), &role)
+        .await
+        .unwrap_or_else(|e| panic!("role: {e}"));
+    for (name, kind, role) in [
+        ("edit", "ClusterRole", "edit"),
+        ("operator-reader", "Role", "operator-reader"),
+    ] {
+        let binding = RoleBinding {
+            metadata: ObjectMeta {
+                name: Some(format!("{group}-{name}")),
+                ..ObjectMeta::default()
+            },
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: kind.into(),
+                name: role.into(),
+            },
+            subjects: subject(),
+        };
+        Api::<RoleBinding>::namespaced(client.clone(), &ns.name)
+            .create(&PostParams::default(), &binding)
+            .await
+            .unwrap_or_else(|e| panic!("role binding {name}: {e}"));
+    }
+    ns
 }

@@ -1,0 +1,73 @@
+// A namespace's page as the cluster's RBAC decides it: alice (team-a, edit) sees what she may
+// do and a disabled "Delete namespace" with the reason; the platform admin deletes a namespace
+// through the typed confirmation.
+import { test, expect } from "@playwright/test";
+import { randomBytes } from "node:crypto";
+import { hydrated, screenshot, watchErrors } from "../helpers";
+import { kubectl, namespaceFor, requireSandbox, signInAtDex } from "../sandbox";
+
+const sandbox = requireSandbox();
+const suffix = randomBytes(3).toString("hex");
+const TEAM_NS = `e2e-acc-${suffix}`;
+const DOOMED_NS = `e2e-del-${suffix}`;
+
+test.beforeAll(() => {
+  kubectl(sandbox, "east", ["apply", "-f", "-"], namespaceFor(TEAM_NS, "team-a") + "---\n" + namespaceFor(DOOMED_NS, "team-a"));
+});
+
+test.afterAll(() => {
+  kubectl(sandbox, "east", ["delete", "namespace", TEAM_NS, DOOMED_NS, "--wait=false", "--ignore-not-found"]);
+});
+
+test("alice sees her access matrix and may not delete the namespace, with the reason shown", async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(`/admin/clusters/east/namespaces/${TEAM_NS}`);
+  await page.getByTestId("signin-button").click();
+  await signInAtDex(page, sandbox, "alice");
+  await expect(page).toHaveURL(new RegExp(`/admin/clusters/east/namespaces/${TEAM_NS}$`));
+  await hydrated(page);
+
+  const matrix = page.getByTestId("access-matrix");
+  const deployments = matrix.locator('[data-kind="apps/deployments"]');
+  await expect(deployments.locator('[data-verb="create"]')).toHaveAttribute("data-allowed", "true");
+  await expect(matrix.locator('[data-kind="/pods"] [data-verb="delete"]')).toHaveAttribute("data-allowed", "true");
+  // edit grants no write on RBAC objects.
+  await expect(
+    matrix.locator('[data-kind="rbac.authorization.k8s.io/roles"] [data-verb="create"]'),
+  ).toHaveAttribute("data-allowed", "false");
+
+  const del = page.getByTestId("delete-namespace");
+  await expect(del).toBeDisabled();
+  await expect(page.getByTestId("delete-namespace-reason")).toContainText("does not let you delete namespaces");
+
+  // The filter narrows the table without a round trip.
+  await page.getByLabel("Filter kinds").fill("deploy");
+  await expect(matrix.locator("tbody tr")).toHaveCount(1);
+  await screenshot(page, "access-alice");
+  expect(errors).toEqual([]);
+});
+
+test("the platform admin deletes a namespace after typing its name", async ({ page }) => {
+  await page.goto(`/admin/clusters/east/namespaces/${DOOMED_NS}`);
+  await page.getByTestId("signin-button").click();
+  await signInAtDex(page, sandbox, "admin");
+  await hydrated(page);
+
+  const del = page.getByTestId("delete-namespace");
+  await expect(del).toBeEnabled();
+  await del.click();
+  const dialog = page.getByTestId("delete-dialog");
+  await expect(dialog).toBeVisible();
+  const confirm = page.getByTestId("delete-confirm");
+  await expect(confirm).toBeDisabled();
+  await page.getByTestId("delete-confirm-input").fill("wrong-name");
+  await expect(confirm).toBeDisabled();
+  await page.getByTestId("delete-confirm-input").fill(DOOMED_NS);
+  await screenshot(page, "delete-namespace-confirm");
+  await confirm.click();
+  await expect(page.getByTestId("delete-done")).toContainText(DOOMED_NS);
+
+  // The apiserver has it terminating or gone.
+  const phase = kubectl(sandbox, "east", ["get", "namespace", DOOMED_NS, "-o", "jsonpath={.status.phase}", "--ignore-not-found"]);
+  expect(["Terminating", ""]).toContain(phase.trim());
+});
