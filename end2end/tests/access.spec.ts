@@ -71,3 +71,25 @@ test("the platform admin deletes a namespace after typing its name", async ({ pa
   const phase = kubectl(sandbox, "east", ["get", "namespace", DOOMED_NS, "-o", "jsonpath={.status.phase}", "--ignore-not-found"]);
   expect(["Terminating", ""]).toContain(phase.trim());
 });
+
+test("the upgrade preflight judges the sandbox's real clusters against the support matrix", async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto("/admin/upgrades");
+  await page.getByTestId("signin-button").click();
+  await signInAtDex(page, sandbox, "admin");
+  await hydrated(page);
+
+  await expect(page.getByTestId("support-matrix").locator("[data-release]")).toHaveCount(4);
+  // Every workload cluster runs 1.34.4: within 4.3's compatible 1.31-1.34.
+  await expect(page.getByTestId("preflight-summary")).toHaveAttribute("data-blocking", "0");
+  await expect(page.getByTestId("preflight").locator('[data-cluster="global"]')).toHaveCount(0);
+  await expect(page.getByTestId("preflight").locator('[data-cluster="east"]')).toHaveAttribute("data-blocking", "false");
+
+  // 4.2 needs every workload cluster on 1.33 first: 1.34 blocks.
+  await page.getByLabel("Target release").selectOption("4.2");
+  await expect(page).toHaveURL(/release=4\.2/);
+  await expect(page.getByTestId("preflight-summary")).toHaveAttribute("data-blocking", "2");
+  await expect(page.getByTestId("preflight").locator('[data-cluster="west"]')).toContainText("needs every workload cluster on 1.33");
+  await screenshot(page, "upgrade-preflight");
+  expect(errors).toEqual([]);
+});
