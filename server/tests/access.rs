@@ -152,10 +152,10 @@ async fn answers_from_one_rules_review_agree_with_access_reviews_across_sixty_cr
             "east",
             &alice,
             &[
-                AccessCheck::new("delete", "", "configmaps")
+                AccessCheck::new("get", "rbac.authorization.k8s.io", "roles")
                     .in_namespace(&ns.name)
-                    .named("settings"),
-                AccessCheck::new("delete", "", "configmaps")
+                    .named("operator-reader"),
+                AccessCheck::new("get", "rbac.authorization.k8s.io", "roles")
                     .in_namespace(&ns.name)
                     .named("other"),
                 AccessCheck::new("list", "", "nodes"),

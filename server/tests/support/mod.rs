@@ -373,7 +373,7 @@ pub async fn install_operator_crds(
 }
 
 /// A namespace where `group` has the `edit` role, may read the kinds of the first `readable`
-/// operator CRDs, and may delete one ConfigMap by name: RBAC of several shapes at once.
+/// operator CRDs, and may read one Role by name: RBAC of several shapes at once.
 pub async fn mixed_rbac_namespace(
     cluster: &SandboxCluster,
     group: &str,
@@ -405,11 +405,12 @@ pub async fn mixed_rbac_namespace(
                 verbs: vec!["get".into(), "list".into(), "watch".into()],
                 ..PolicyRule::default()
             },
+            // `edit` grants nothing on RBAC objects, so this name-limited rule decides alone.
             PolicyRule {
-                api_groups: Some(vec![String::new()]),
-                resources: Some(vec!["configmaps".into()]),
-                resource_names: Some(vec!["settings".into()]),
-                verbs: vec!["delete".into()],
+                api_groups: Some(vec!["rbac.authorization.k8s.io".into()]),
+                resources: Some(vec!["roles".into()]),
+                resource_names: Some(vec!["operator-reader".into()]),
+                verbs: vec!["get".into()],
                 ..PolicyRule::default()
             },
         ]),
