@@ -624,3 +624,106 @@ fn replicas_sharing_the_redis_store_share_sessions_tokens_and_sign_out() {
         assert_eq!(revoked.status(), reqwest::StatusCode::UNAUTHORIZED);
     })
 }
+
+/// A kubeconfig from the console for the signed-in `browser`, written to a temporary file.
+async fn kubeconfig_file(console: &Console, browser: &reqwest::Client) -> tempfile::NamedTempFile {
+    let kubeconfig = browser
+        .get(format!("{}/auth/kubeconfig", console.origin))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("kubeconfig: {e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    let file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(file.path(), &kubeconfig).unwrap_or_else(|e| panic!("{e}"));
+    file
+}
+
+#[test]
+fn kubectl_logs_and_logs_follow_stream_through_the_proxy() {
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::runtime::wait::{await_condition, conditions::is_pod_running};
+    use std::io::BufRead;
+
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let team_a = team_namespace(sandbox, "team-a").await;
+        let east = sandbox.cluster("east");
+        let pods = Api::<Pod>::namespaced(east.admin_client().await, &team_a.name);
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "writer"},
+            "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]}
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        pods.create(&PostParams::default(), &pod)
+            .await
+            .unwrap_or_else(|e| panic!("pod: {e}"));
+        tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            await_condition(pods, "writer", is_pod_running()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the pod did not run within 60 s"))
+        .unwrap_or_else(|e| panic!("{e}"));
+
+        let alice = signed_in(sandbox, console, "alice").await;
+        let file = kubeconfig_file(console, &alice).await;
+        let suffix = format!("{:?}", std::time::Instant::now());
+        let first = format!("first line {suffix}");
+        support::write_container_log(sandbox, &first);
+        let (ok, out) = kubectl(
+            sandbox,
+            file.path(),
+            &["--context", "east", "logs", "writer", "-n", &team_a.name],
+        );
+        assert!(ok && out.contains(&first), "logs: {out}");
+
+        // --follow: a line written after kubectl started arrives through the open stream.
+        let mut child = std::process::Command::new(&sandbox.kubectl)
+            .env("KUBECONFIG", file.path())
+            .args([
+                "--context",
+                "east",
+                "logs",
+                "--follow",
+                "--tail=1",
+                "writer",
+                "-n",
+            ])
+            .arg(&team_a.name)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("kubectl: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let (lines, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // The stream is open once the current last line arrives.
+        let opened = received.recv_timeout(std::time::Duration::from_secs(20));
+        let later = format!("later line {suffix}");
+        support::write_container_log(sandbox, &later);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut seen = opened.into_iter().collect::<Vec<_>>();
+        while !seen.iter().any(|l| l.contains(&later)) && std::time::Instant::now() < deadline {
+            if let Ok(line) = received.recv_timeout(std::time::Duration::from_millis(500)) {
+                seen.push(line);
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            seen.iter().any(|l| l.contains(&later)),
+            "logs --follow streamed {seen:?}"
+        );
+    })
+}

@@ -86,10 +86,9 @@ pub enum ManagementRangeError {
 
 /// Whether the console manages a cluster that reports `reported` (its `/version` gitVersion).
 pub fn check_management_range(reported: &str) -> Result<KubeVersion, ManagementRangeError> {
-    let version =
-        KubeVersion::parse(reported).ok_or_else(|| ManagementRangeError::Unparsable {
-            reported: reported.into(),
-        })?;
+    let version = KubeVersion::parse(reported).ok_or_else(|| ManagementRangeError::Unparsable {
+        reported: reported.into(),
+    })?;
     if version >= MANAGED_MIN && version < MANAGED_BELOW {
         Ok(version)
     } else {
@@ -172,7 +171,9 @@ pub enum Verdict {
         required: Minor,
     },
     /// The cluster's version could not be read (unreachable, or no version).
-    Unknown { reported: String },
+    Unknown {
+        reported: String,
+    },
 }
 
 impl Verdict {
@@ -226,7 +227,15 @@ mod tests {
         assert_eq!(v("v1.28.3-gke.1286000"), KubeVersion::new(1, 28, 3));
         assert_eq!(v("v1.29.1+rke2r1"), KubeVersion::new(1, 29, 1));
         assert_eq!(v("v1.35.0-alpha.1"), KubeVersion::new(1, 35, 0));
-        for bad in ["", "v", "latest", "v1", "1.x.0", "1.2.3.4", "v0.0.0-master+$Format"] {
+        for bad in [
+            "",
+            "v",
+            "latest",
+            "v1",
+            "1.x.0",
+            "1.2.3.4",
+            "v0.0.0-master+$Format",
+        ] {
             if bad.starts_with("v0.0.0") {
                 // A binary built without version stamps parses, as 0.0.0: out of range.
                 assert_eq!(v(bad), KubeVersion::new(0, 0, 0));
@@ -250,7 +259,9 @@ mod tests {
             assert!(error.contains('v'), "{refused}: {error}");
         }
         assert_eq!(
-            check_management_range("v1.35.0").err().map(|e| e.to_string()),
+            check_management_range("v1.35.0")
+                .err()
+                .map(|e| e.to_string()),
             Some("cluster reports v1.35.0; the supported range is >=1.19.0 <1.35.0".into())
         );
         assert!(matches!(
@@ -262,15 +273,28 @@ mod tests {
     #[test]
     fn every_row_of_the_matrix_is_as_published() {
         let row = |name: &str| release(name).unwrap_or_else(|| panic!("release {name}"));
-        let minors = |r: &PlatformRelease| r.creates.iter().map(Minor::to_string).collect::<Vec<_>>();
+        let minors =
+            |r: &PlatformRelease| r.creates.iter().map(Minor::to_string).collect::<Vec<_>>();
         assert_eq!(minors(row("4.0")), ["1.31", "1.30", "1.29", "1.28"]);
-        assert_eq!((row("4.0").compatible_min, row("4.0").compatible_max), (Minor(1, 28), Minor(1, 31)));
+        assert_eq!(
+            (row("4.0").compatible_min, row("4.0").compatible_max),
+            (Minor(1, 28), Minor(1, 31))
+        );
         assert_eq!(minors(row("4.1")), ["1.32"]);
-        assert_eq!((row("4.1").compatible_min, row("4.1").compatible_max), (Minor(1, 29), Minor(1, 32)));
+        assert_eq!(
+            (row("4.1").compatible_min, row("4.1").compatible_max),
+            (Minor(1, 29), Minor(1, 32))
+        );
         assert_eq!(minors(row("4.2")), ["1.33"]);
-        assert_eq!((row("4.2").compatible_min, row("4.2").compatible_max), (Minor(1, 30), Minor(1, 33)));
+        assert_eq!(
+            (row("4.2").compatible_min, row("4.2").compatible_max),
+            (Minor(1, 30), Minor(1, 33))
+        );
         assert_eq!(minors(row("4.3")), ["1.34"]);
-        assert_eq!((row("4.3").compatible_min, row("4.3").compatible_max), (Minor(1, 31), Minor(1, 34)));
+        assert_eq!(
+            (row("4.3").compatible_min, row("4.3").compatible_max),
+            (Minor(1, 31), Minor(1, 34))
+        );
         assert!(release("4.4").is_none());
     }
 

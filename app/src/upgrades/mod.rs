@@ -65,7 +65,12 @@ pub fn UpgradesPage() -> impl IntoView {
 #[component]
 fn SupportMatrix() -> impl IntoView {
     let i18n = use_i18n();
-    let minors = |list: &[matrix::Minor]| list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let minors = |list: &[matrix::Minor]| {
+        list.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     view! {
         <section class="mb-8 max-w-3xl" aria-labelledby="matrix-heading">
             <h2 id="matrix-heading" class="mb-1 text-lg font-semibold">{t!(i18n, upgrades.matrix_title)}</h2>

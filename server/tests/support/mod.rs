@@ -38,6 +38,8 @@ pub struct Sandbox {
     pub prometheus: String,
     /// Redis for the console replicas' shared session store (`--session-store`).
     pub redis: String,
+    /// The CRI-format file kwok serves as every container's log (append to make output).
+    pub pod_log_file: PathBuf,
     pub console_port: u16,
 }
 
@@ -441,4 +443,21 @@ pub async fn mixed_rbac_namespace(
             .unwrap_or_else(|e| panic!("role binding {name}: {e}"));
     }
     ns
+}
+
+/// Appends `line` to every fake container's log, as a container writing to stdout would.
+pub fn write_container_log(sandbox: &Sandbox, line: &str) {
+    use std::io::Write;
+    let now = time_now_rfc3339();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&sandbox.pod_log_file)
+        .unwrap_or_else(|e| panic!("{}: {e}", sandbox.pod_log_file.display()));
+    writeln!(file, "{now} stdout F {line}").unwrap_or_else(|e| panic!("container log: {e}"));
+}
+
+fn time_now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("timestamp: {e}"))
 }
