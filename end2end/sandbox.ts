@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { expect, type Page } from "@playwright/test";
 
 export interface Sandbox {
+  version: string;
   kubectl: string;
   ca_file: string;
   serving_cert: string;

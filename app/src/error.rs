@@ -35,6 +35,38 @@ pub enum ConsoleError {
     Request { message: String },
 }
 
+impl ConsoleError {
+    /// The HTTP status a server function answers with when it fails this way.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ConsoleError::ClusterNotFound { .. } => 404,
+            ConsoleError::ClusterUnreachable { .. } => 502,
+            ConsoleError::Unauthenticated => 401,
+            ConsoleError::Forbidden { .. } | ConsoleError::CrossSite => 403,
+            ConsoleError::Invalid { .. } => 422,
+            ConsoleError::Internal { .. } | ConsoleError::Request { .. } => 500,
+        }
+    }
+
+    /// Sets the response status to [`Self::http_status`] when a server function is answering
+    /// a request of its own (`/api/…`), and returns the error, for `return Err(e.respond())`.
+    /// A page that calls the same function while rendering keeps its 200: it shows the error
+    /// in place.
+    #[cfg(feature = "ssr")]
+    pub fn respond(self) -> Self {
+        use leptos::prelude::use_context;
+        let own_request = use_context::<http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+        if own_request
+            && let Some(options) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = http::StatusCode::from_u16(self.http_status())
+        {
+            options.set_status(status);
+        }
+        self
+    }
+}
+
 impl FromServerFnError for ConsoleError {
     type Encoder = JsonEncoding;
 

@@ -3,6 +3,7 @@
 // through the typed confirmation.
 import { test, expect } from "@playwright/test";
 import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { hydrated, screenshot, watchErrors } from "../helpers";
 import { kubectl, namespaceFor, requireSandbox, signInAtDex } from "../sandbox";
 
@@ -44,6 +45,11 @@ test("alice sees her access matrix and may not delete the namespace, with the re
   await page.getByLabel("Filter kinds").fill("deploy");
   await expect(matrix.locator("tbody tr")).toHaveCount(1);
   await screenshot(page, "access-alice");
+
+  // Every breadcrumb leads somewhere: "namespaces" is the cluster page's list.
+  await page.getByRole("navigation", { name: "Breadcrumbs" }).getByRole("link", { name: "namespaces" }).click();
+  await expect(page).toHaveURL(/\/admin\/clusters\/east$/);
+  await expect(page.getByTestId("namespaces").locator(`[data-namespace="${TEAM_NS}"]`)).toBeVisible();
   expect(errors).toEqual([]);
 });
 
@@ -91,5 +97,32 @@ test("the upgrade preflight judges the sandbox's real clusters against the suppo
   await expect(page.getByTestId("preflight-summary")).toHaveAttribute("data-blocking", "2");
   await expect(page.getByTestId("preflight").locator('[data-cluster="west"]')).toContainText("needs every workload cluster on 1.33");
   await screenshot(page, "upgrade-preflight");
+  expect(errors).toEqual([]);
+});
+
+test("an admin checks a pasted kubeconfig for import; a broken one gets its own message", async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto("/admin/clusters");
+  await page.getByTestId("signin-button").click();
+  await signInAtDex(page, sandbox, "admin");
+  await hydrated(page);
+  await page.getByTestId("import-link").click();
+  await expect(page).toHaveURL(/\/admin\/clusters\/import$/);
+  await hydrated(page);
+
+  const west = sandbox.clusters.find((c) => c.name === "west");
+  if (!west) throw new Error("the sandbox has no west cluster");
+  const flattened = execFileSync(sandbox.kubectl, ["config", "view", "--flatten", "--raw"], {
+    env: { ...process.env, KUBECONFIG: west.console_kubeconfig },
+    encoding: "utf8",
+  });
+  await page.getByTestId("import-kubeconfig").fill(flattened);
+  await page.getByTestId("import-check").click();
+  await expect(page.getByTestId("import-version")).toHaveText(sandbox.version);
+  await screenshot(page, "import-ok");
+
+  await page.getByTestId("import-kubeconfig").fill("clusters: [this is not a kubeconfig");
+  await page.getByTestId("import-check").click();
+  await expect(page.getByTestId("import-refused")).toHaveAttribute("data-reason", "invalid");
   expect(errors).toEqual([]);
 });

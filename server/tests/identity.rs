@@ -727,3 +727,36 @@ fn kubectl_logs_and_logs_follow_stream_through_the_proxy() {
         );
     })
 }
+
+#[test]
+fn only_users_who_may_create_clusters_may_check_an_import() {
+    use app::clusters::import::CheckImport;
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let output = std::process::Command::new(&sandbox.kubectl)
+            .env("KUBECONFIG", &sandbox.cluster("west").console_kubeconfig)
+            .args(["config", "view", "--flatten", "--raw"])
+            .output()
+            .unwrap_or_else(|e| panic!("kubectl: {e}"));
+        let kubeconfig = String::from_utf8_lossy(&output.stdout).into_owned();
+        let ask = |browser: reqwest::Client| {
+            let kubeconfig = kubeconfig.clone();
+            async move {
+                let response = browser
+                    .post(format!("{}{}", console.origin, CheckImport::PATH))
+                    .header("origin", &console.origin)
+                    .form(&[("kubeconfig", kubeconfig.as_str()), ("context", "")])
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("check_import: {e}"));
+                (response.status(), response.text().await.unwrap_or_default())
+            }
+        };
+        let (status, body) = ask(signed_in(sandbox, console, "alice").await).await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{body}");
+        assert!(body.contains("may not create clusters"), "{body}");
+        let (status, body) = ask(signed_in(sandbox, console, "admin").await).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        assert!(body.contains(&sandbox.version), "{body}");
+    })
+}

@@ -278,8 +278,8 @@ fn DeleteDialog(
                     None => ().into_any(),
                 }}
                 <ActionForm action=delete attr:class="mt-4 flex flex-col gap-3">
-                    <input type="hidden" name="cluster" prop:value=move || cluster.get() />
-                    <input type="hidden" name="namespace" prop:value=move || namespace.get() />
+                    <input type="hidden" name="cluster" value=move || cluster.get() />
+                    <input type="hidden" name="namespace" value=move || namespace.get() />
                     <label class="flex flex-col gap-1 text-sm">
                         {t!(i18n, access.delete_confirm_label)}
                         <input

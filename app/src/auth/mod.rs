@@ -72,7 +72,7 @@ impl SignInReason {
 pub fn identity() -> Result<Identity, ConsoleError> {
     use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Identity>().cloned())
-        .ok_or(ConsoleError::Unauthenticated)
+        .ok_or_else(|| ConsoleError::Unauthenticated.respond())
 }
 
 /// The signed-in user's display fields, or `None` before sign-in.

@@ -3,19 +3,26 @@
 
 #[cfg(feature = "ssr")]
 pub mod impersonate;
+pub mod import;
+mod import_page;
 pub mod namespaces;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod registry;
 mod selector;
 
-pub use pages::{ClusterPage, ClustersPage};
+pub use import_page::ImportPage;
+pub use pages::{ClusterPage, ClustersPage, NamespacesRedirect};
 pub use selector::ClusterSelector;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::ConsoleError;
+
+/// The hub's cluster name: platform state lives there; it is upgraded with the platform rather
+/// than checked as a workload cluster.
+pub const GLOBAL_CLUSTER: &str = "global";
 
 /// A registered cluster as the selector and lists show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +49,7 @@ pub struct ClusterStatus {
 /// something else the server log explains.
 #[cfg(feature = "ssr")]
 pub(crate) fn kube_error(cluster: &str, error: kube::Error) -> ConsoleError {
-    match error {
+    let error = match error {
         kube::Error::Api(status) if status.code == 403 => ConsoleError::Forbidden {
             message: status.message,
         },
@@ -68,7 +75,8 @@ pub(crate) fn kube_error(cluster: &str, error: kube::Error) -> ConsoleError {
                 reason: source.to_string(),
             }
         }
-    }
+    };
+    error.respond()
 }
 
 #[cfg(feature = "ssr")]

@@ -12,7 +12,15 @@ pub fn ClustersPage() -> impl IntoView {
     let i18n = use_i18n();
     let statuses = Resource::new(|| (), |_| probe_clusters());
     view! {
-        <PageHeader title=Signal::derive(move || t_string!(i18n, pages.clusters_title).to_string()) />
+        <PageHeader title=Signal::derive(move || t_string!(i18n, pages.clusters_title).to_string())>
+            <a
+                href="/admin/clusters/import"
+                data-testid="import-link"
+                class="rounded-md bg-sky-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-700 focus-ring"
+            >
+                {t!(i18n, clusters.import)}
+            </a>
+        </PageHeader>
         <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
             {move || Suspend::new(async move {
                 match statuses.await {
@@ -194,4 +202,13 @@ fn NamespacesSection(cluster: Memo<String>) -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// `/admin/clusters/:name/namespaces` (a breadcrumb of every namespace page): the namespaces are
+/// listed on the cluster's page.
+#[component]
+pub fn NamespacesRedirect() -> impl IntoView {
+    let params = use_params_map();
+    let name = params.read_untracked().get("name").unwrap_or_default();
+    view! { <leptos_router::components::Redirect path=format!("/admin/clusters/{name}") /> }
 }

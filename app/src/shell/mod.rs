@@ -176,10 +176,20 @@ fn Document() -> impl IntoView {
                                     view=clusters::ClustersPage
                                     ssr=SsrMode::InOrder
                                 />
+                                // Before /admin/clusters/:name, which would otherwise take "import" as a name.
+                                <Route
+                                    path=path!("/admin/clusters/import")
+                                    view=clusters::ImportPage
+                                    ssr=SsrMode::InOrder
+                                />
                                 <Route
                                     path=path!("/admin/clusters/:name")
                                     view=clusters::ClusterPage
                                     ssr=SsrMode::InOrder
+                                />
+                                <Route
+                                    path=path!("/admin/clusters/:name/namespaces")
+                                    view=clusters::NamespacesRedirect
                                 />
                                 <Route
                                     path=path!("/admin/clusters/:name/namespaces/:namespace")

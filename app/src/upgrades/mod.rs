@@ -12,9 +12,6 @@ use crate::i18n::{t, t_string, use_i18n};
 use crate::ui::{EmptyState, ErrorPanel, PageHeader};
 use matrix::{RELEASES, Verdict};
 
-/// The hub's cluster name: it is upgraded with the platform, not checked as a workload cluster.
-pub const GLOBAL_CLUSTER: &str = "global";
-
 /// One workload cluster's preflight result for a target release.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterPreflight {
@@ -37,7 +34,7 @@ pub async fn preflight_clusters(release: String) -> Result<Vec<ClusterPreflight>
     let statuses = crate::clusters::registry()?.probe_all().await;
     Ok(statuses
         .into_iter()
-        .filter(|s| s.cluster.name != GLOBAL_CLUSTER)
+        .filter(|s| s.cluster.name != crate::clusters::GLOBAL_CLUSTER)
         .map(|s| {
             let reported = match s.health {
                 ClusterHealth::Reachable { version } => version,

@@ -175,3 +175,34 @@ fn local_identity() -> Identity {
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn local_mode(addr: &str) -> Result<Auth, AuthError> {
+        let config = crate::config::Config::try_parse_from(["nextgen-console"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr: SocketAddr = addr.parse().unwrap_or_else(|e| panic!("{e}"));
+        Auth::from_config(&config, addr, Store::default())
+    }
+
+    #[test]
+    fn local_mode_serves_loopback_and_refuses_every_other_address_with_the_fix() {
+        for ok in ["127.0.0.1:3000", "[::1]:3000"] {
+            assert!(
+                matches!(local_mode(ok).map(|a| a.mode), Ok(AuthMode::Local(_))),
+                "{ok}"
+            );
+        }
+        for refused in ["0.0.0.0:3000", "192.0.2.10:3000", "[::]:3000"] {
+            let error = local_mode(refused)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.contains("loopback only"), "{refused}: {error}");
+            assert!(error.contains("--oidc-issuer"), "{refused}: {error}");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `/admin/clusters/import`: paste a kubeconfig, pick a context, and see whether the console can
+//! manage that cluster, or exactly why not.
+
+use leptos::prelude::*;
+
+use super::import::{CheckImport, ImportError, ImportPreview};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::ui::{ErrorPanel, PageHeader};
+use crate::upgrades::matrix::MANAGED_RANGE;
+
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let check = ServerAction::<CheckImport>::new();
+    let pending = check.pending();
+    view! {
+        <PageHeader title=Signal::derive(move || t_string!(i18n, import.title).to_string())>
+            <a href="/admin/clusters" class="text-sm text-sky-700 hover:underline dark:text-sky-400 focus-ring">
+                {t!(i18n, clusters.back)}
+            </a>
+        </PageHeader>
+        <p class="mb-4 max-w-3xl text-sm text-slate-600 dark:text-slate-300">
+            {t_string!(i18n, import.help, range = MANAGED_RANGE).to_string()}
+        </p>
+        <ActionForm action=check attr:class="flex max-w-3xl flex-col gap-3">
+            <label class="flex flex-col gap-1 text-sm">
+                {t!(i18n, import.kubeconfig)}
+                <textarea
+                    name="kubeconfig"
+                    rows="12"
+                    required
+                    spellcheck="false"
+                    data-testid="import-kubeconfig"
+                    class="rounded border border-slate-300 bg-transparent p-2 font-mono text-xs dark:border-slate-600 focus-ring"
+                ></textarea>
+            </label>
+            <label class="flex flex-col gap-1 text-sm">
+                {t!(i18n, import.context)}
+                <input
+                    name="context"
+                    data-testid="import-context"
+                    placeholder=move || t_string!(i18n, import.context_placeholder).to_string()
+                    class="rounded border border-slate-300 bg-transparent px-2 py-1 font-mono dark:border-slate-600 focus-ring"
+                />
+            </label>
+            <div>
+                <button
+                    type="submit"
+                    data-testid="import-check"
+                    disabled=move || pending.get()
+                    aria-busy=move || pending.get().to_string()
+                    class="rounded-md bg-sky-600 px-4 py-2 text-sm font-medium text-white hover:bg-sky-700 focus-ring"
+                >
+                    {move || if pending.get() { t_string!(i18n, import.checking).to_string() } else { t_string!(i18n, import.check).to_string() }}
+                </button>
+            </div>
+        </ActionForm>
+        <div class="mt-4 max-w-3xl" aria-live="polite">
+            {move || match check.value().get() {
+                None => ().into_any(),
+                Some(Err(error)) => view! { <ErrorPanel error=leptos::error::Error::from(error) /> }.into_any(),
+                Some(Ok(Ok(preview))) => view! { <Preview preview /> }.into_any(),
+                Some(Ok(Err(refusal))) => view! { <Refusal refusal /> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn Preview(preview: ImportPreview) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div role="status" data-testid="import-ok" class="rounded-md border border-emerald-300 bg-emerald-50 p-4 text-emerald-950 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-100">
+            <p class="font-medium">{t!(i18n, import.ok)}</p>
+            <dl class="mt-2 grid grid-cols-[10rem_1fr] gap-y-1 text-sm">
+                <dt>{t!(i18n, import.context)}</dt><dd class="font-mono">{preview.context}</dd>
+                <dt>{t!(i18n, clusters.server)}</dt><dd class="font-mono">{preview.server}</dd>
+                <dt>{t!(i18n, clusters.version)}</dt><dd class="font-mono" data-testid="import-version">{preview.version}</dd>
+                <dt>{t!(i18n, import.nodes)}</dt><dd>{preview.nodes}</dd>
+            </dl>
+        </div>
+    }
+}
+
+#[component]
+fn Refusal(refusal: ImportError) -> impl IntoView {
+    let i18n = use_i18n();
+    let (kind, message) = match refusal {
+        ImportError::InvalidKubeconfig { reason } => (
+            "invalid",
+            t_string!(i18n, import.invalid, reason = reason).to_string(),
+        ),
+        ImportError::NoSuchContext { context, available } => (
+            "context",
+            t_string!(
+                i18n,
+                import.no_context,
+                context = context,
+                available = available.join(", ")
+            )
+            .to_string(),
+        ),
+        ImportError::Unreachable { server, reason } => (
+            "unreachable",
+            t_string!(i18n, import.unreachable, server = server, reason = reason).to_string(),
+        ),
+        ImportError::UntrustedCertificate { server, reason } => (
+            "certificate",
+            t_string!(i18n, import.untrusted, server = server, reason = reason).to_string(),
+        ),
+        ImportError::Unauthorized { server, reason } => (
+            "unauthorized",
+            t_string!(i18n, import.unauthorized, server = server, reason = reason).to_string(),
+        ),
+        ImportError::VersionOutOfRange { version, range } => (
+            "version",
+            t_string!(i18n, import.version, version = version, range = range).to_string(),
+        ),
+        ImportError::MissingRbac { missing } => (
+            "rbac",
+            t_string!(i18n, import.rbac, missing = missing.join(", ")).to_string(),
+        ),
+    };
+    view! {
+        <div role="alert" data-testid="import-refused" data-reason=kind class="rounded-md border border-red-300 bg-red-50 p-4 text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
+            <p class="font-medium">{t!(i18n, import.refused)}</p>
+            <p class="mt-1 text-sm">{message}</p>
+        </div>
+    }
+}
