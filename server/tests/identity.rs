@@ -44,8 +44,8 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 /// The console under test and a second replica of it, both built before any request is served
 /// (leptos-rs/leptos#4773) and sharing the sandbox's Redis as their session store.
-fn consoles() -> &'static (Console, Console) {
-    static CONSOLES: OnceLock<(Console, Console)> = OnceLock::new();
+fn consoles() -> &'static (Console, Console, Console) {
+    static CONSOLES: OnceLock<(Console, Console, Console)> = OnceLock::new();
     CONSOLES.get_or_init(|| {
         let sandbox = sandbox();
         let rt = runtime();
@@ -59,9 +59,17 @@ fn consoles() -> &'static (Console, Console) {
             ))
             .unwrap_or_else(|e| panic!("registry: {e}"));
         // Redirect URIs the sandbox's Dex accepts (console port + 1 .. + 19).
-        let first = start_console(sandbox, sandbox.console_port + 1, &store, &clusters);
-        let second = start_console(sandbox, sandbox.console_port + 3, &store, &clusters);
-        (first, second)
+        let first = start_console(sandbox, sandbox.console_port + 1, &store, &clusters, None);
+        let second = start_console(sandbox, sandbox.console_port + 3, &store, &clusters, None);
+        // A console whose identity provider is down (nothing listens on port 9).
+        let orphan = start_console(
+            sandbox,
+            sandbox.console_port + 5,
+            &store,
+            &clusters,
+            Some("https://127.0.0.1:9/dex"),
+        );
+        (first, second, orphan)
     })
 }
 
@@ -74,12 +82,13 @@ fn start_console(
     port: u16,
     store: &Store,
     clusters: &ClusterRegistry,
+    issuer: Option<&str>,
 ) -> Console {
     let origin = format!("https://127.0.0.1:{port}");
     let config = Config::try_parse_from([
         "nextgen-console",
         "--oidc-issuer",
-        &sandbox.oidc.issuer,
+        issuer.unwrap_or(&sandbox.oidc.issuer),
         "--oidc-client-secret-file",
         &sandbox.oidc.client_secret_file.to_string_lossy(),
         "--oidc-ca-file",
@@ -548,7 +557,7 @@ fn forged_expired_and_signed_out_sessions_are_refused() {
 
 #[test]
 fn replicas_sharing_the_redis_store_share_sessions_tokens_and_sign_out() {
-    let (sandbox, (first, second)) = (sandbox(), consoles());
+    let (sandbox, (first, second, _)) = (sandbox(), consoles());
     run(async {
         let team_a = team_namespace(sandbox, "team-a").await;
         // Signed in through the first replica; cookies are per host, so the same browser sends
@@ -758,5 +767,185 @@ fn only_users_who_may_create_clusters_may_check_an_import() {
         let (status, body) = ask(signed_in(sandbox, console, "admin").await).await;
         assert_eq!(status, reqwest::StatusCode::OK, "{body}");
         assert!(body.contains(&sandbox.version), "{body}");
+    })
+}
+
+#[test]
+fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_session() {
+    use server::auth::{AuthMode, SessionUser, USER_KEY, now, oidc::SignedIn};
+    use tower_sessions::{
+        SessionStore,
+        session::{Id, Record},
+    };
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let team_a = team_namespace(sandbox, "team-a").await;
+        let AuthMode::Oidc(oidc) = &console.auth.mode else {
+            panic!("the test console signs in through Dex")
+        };
+        // A real sign-in at Dex, driven below the HTTP routes, to hold real tokens.
+        let (url, pending) = oidc
+            .begin("/".into())
+            .await
+            .unwrap_or_else(|e| panic!("begin: {e}"));
+        let alice = sandbox.user("alice");
+        let callback = support::sign_in_at_dex(
+            &sandbox.browser(),
+            &url,
+            &format!("{}/auth/callback", console.origin),
+            &alice.email,
+            &alice.password,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("Dex: {e}"));
+        let code = callback
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no code in {callback}"));
+        let signed_in = oidc
+            .complete(&pending, code)
+            .await
+            .unwrap_or_else(|e| panic!("complete: {e}"));
+        assert!(
+            signed_in.refresh_token.is_some(),
+            "offline_access yields a refresh token"
+        );
+
+        // A session whose ID token expires in 30 s: the next request refreshes it first.
+        let session = |signed_in: SignedIn| async move {
+            let user = SessionUser {
+                signed_in,
+                signed_in_at: now(),
+            };
+            let mut record = Record {
+                id: Id::default(),
+                data: HashMap::from([(
+                    USER_KEY.to_string(),
+                    serde_json::to_value(&user).unwrap_or_default(),
+                )]),
+                expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+            };
+            console
+                .auth
+                .store
+                .create(&mut record)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            record.id
+        };
+        let configmaps = |id: Id| {
+            let ns = team_a.name.clone();
+            async move {
+                sandbox
+                    .browser()
+                    .get(format!(
+                        "{}/clusters/east/api/v1/namespaces/{ns}/configmaps",
+                        console.origin
+                    ))
+                    .header("cookie", format!("ngc_session={id}"))
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .status()
+            }
+        };
+        let old_token = signed_in.id_token.clone();
+        let id = session(SignedIn {
+            expires_at: now() + 30,
+            ..signed_in.clone()
+        })
+        .await;
+        assert_eq!(configmaps(id).await, reqwest::StatusCode::OK);
+        let record = console
+            .auth
+            .store
+            .load(&id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("the session is kept"));
+        let user: SessionUser =
+            serde_json::from_value(record.data[USER_KEY].clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            user.signed_in.expires_at > now() + 600,
+            "a fresh ID token from the provider"
+        );
+        assert_ne!(user.signed_in.id_token, old_token);
+
+        // A refresh token the provider refuses: the session ends and the user must sign in.
+        let id = session(SignedIn {
+            expires_at: now() + 30,
+            refresh_token: Some("not-a-refresh-token".into()),
+            ..signed_in
+        })
+        .await;
+        assert_eq!(configmaps(id).await, reqwest::StatusCode::UNAUTHORIZED);
+        assert!(
+            console
+                .auth
+                .store
+                .load(&id)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .is_none(),
+            "the session is gone"
+        );
+    })
+}
+
+#[test]
+fn a_provider_that_is_down_and_a_cancelled_sign_in_each_get_their_own_page() {
+    let (sandbox, (console, _, orphan)) = (sandbox(), consoles());
+    run(async {
+        let browser = sandbox.browser();
+        let location = |response: reqwest::Response| {
+            response
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let down = browser
+            .get(format!("{}/auth/login?next=/admin/clusters", orphan.origin))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(location(down), "/signin?error=provider_unreachable");
+        let page = browser
+            .get(format!(
+                "{}/signin?error=provider_unreachable",
+                orphan.origin
+            ))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(
+            page.contains("The identity provider cannot be reached right now"),
+            "{page}"
+        );
+
+        // Dex sends the user back with error=access_denied when they cancel.
+        let cancelled = browser
+            .get(format!(
+                "{}/auth/callback?error=access_denied&state=whatever",
+                console.origin
+            ))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(location(cancelled), "/signin?error=cancelled");
+        let page = browser
+            .get(format!("{}/signin?error=cancelled", console.origin))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(page.contains("Sign-in was cancelled"), "{page}");
     })
 }
