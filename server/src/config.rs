@@ -24,6 +24,15 @@ pub struct Config {
     #[arg(long, env = "CONSOLE_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
 
+    /// The kubeconfig context of the global cluster, where the console keeps its resources
+    /// (Cluster, …) and runs its controllers.
+    #[arg(long, env = "CONSOLE_GLOBAL_CONTEXT", default_value = "global")]
+    pub global_context: String,
+
+    /// Print the CRDs the console owns (JSON, which kubectl apply reads) and exit.
+    #[arg(long)]
+    pub print_crds: bool,
+
     /// Log line format.
     #[arg(long, env = "CONSOLE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod controllers;
 pub mod health;
 pub mod layers;
 pub mod proxy;
@@ -139,6 +140,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .map_err(auth::AuthError::from)?;
     tracing::info!(store = store.kind(), "session store ready");
     let auth = auth::Auth::from_config(&config, addr, store)?;
+    start_controllers(&config, &clusters).await;
     match &auth.mode {
         auth::AuthMode::Local(identity) => tracing::warn!(
             user = %identity.username,
@@ -205,6 +207,26 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     tracing::info!("console stopped");
     result.map_err(StartError::Serve)
+}
+
+/// With the global cluster among the registered ones, installs the console's CRDs there and
+/// starts the controllers. Without it (a plain kubeconfig of workload clusters) the console
+/// serves pages and does without the resources only the global cluster can hold.
+async fn start_controllers(config: &Config, clusters: &ClusterRegistry) {
+    let Ok(global) = clusters.console_client(&config.global_context) else {
+        tracing::info!(context = %config.global_context, "no global cluster registered; controllers not started");
+        return;
+    };
+    if let Err(error) = controllers::install_crds(&global).await {
+        tracing::error!(%error, "controllers not started");
+        return;
+    }
+    tokio::spawn(controllers::clusters::run(
+        global,
+        kube::runtime::watcher::Config::default(),
+        Duration::from_secs(30),
+    ));
+    tracing::info!(context = %config.global_context, "cluster controller started");
 }
 
 /// Resolves on SIGTERM or Ctrl-C and marks the server not ready.

@@ -8,6 +8,18 @@ use server::config::Config;
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
+    if config.print_crds {
+        for crd in server::controllers::crds() {
+            match serde_json::to_string_pretty(&crd) {
+                Ok(json) => println!("{json}"),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
     server::telemetry::init(config.log_format);
     match server::run(config).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@ pub mod namespaces;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod registry;
+pub mod resource;
 mod selector;
 
 pub use import_page::ImportPage;
