@@ -121,6 +121,24 @@ test("an admin checks a pasted kubeconfig for import; a broken one gets its own 
   await expect(page.getByTestId("import-version")).toHaveText(sandbox.version);
   await screenshot(page, "import-ok");
 
+  // Register it under a name of its own, see it managed, then remove it again.
+  const name = `e2e-west-${suffix}`;
+  await page.getByTestId("import-name").fill(name);
+  await page.getByTestId("import-register").click();
+  await expect(page.getByTestId("import-registered")).toBeVisible();
+  await expect(async () => {
+    await page.goto(`/admin/clusters/${name}`);
+    await expect(page.getByTestId("cluster-detail")).toContainText(sandbox.version, { timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await hydrated(page);
+  await page.getByTestId("remove-cluster").click();
+  await page.getByTestId("remove-confirm").click();
+  await expect(page.getByTestId("remove-done")).toBeVisible();
+  await page.goto("/admin/clusters");
+  await expect(page.getByTestId("cluster-table").locator(`[data-cluster="${name}"]`)).toHaveCount(0);
+  await page.goto("/admin/clusters/import");
+  await hydrated(page);
+
   await page.getByTestId("import-kubeconfig").fill("clusters: [this is not a kubeconfig");
   await page.getByTestId("import-check").click();
   await expect(page.getByTestId("import-refused")).toHaveAttribute("data-reason", "invalid");

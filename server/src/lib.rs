@@ -221,6 +221,7 @@ async fn start_controllers(config: &Config, clusters: &ClusterRegistry) {
         tracing::error!(%error, "controllers not started");
         return;
     }
+    tokio::spawn(clusters.clone().follow(global.clone()));
     tokio::spawn(controllers::clusters::run(
         global,
         kube::runtime::watcher::Config::default(),

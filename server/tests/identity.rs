@@ -58,6 +58,13 @@ fn consoles() -> &'static (Console, Console, Console) {
                 &sandbox.console_kubeconfig,
             ))
             .unwrap_or_else(|e| panic!("registry: {e}"));
+        // Clusters registered by Cluster resources on global join the registry, as in `run`.
+        let global = clusters
+            .console_client("global")
+            .unwrap_or_else(|e| panic!("{e}"));
+        rt.block_on(server::controllers::install_crds(&global))
+            .unwrap_or_else(|e| panic!("{e}"));
+        rt.spawn(clusters.clone().follow(global));
         // Redirect URIs the sandbox's Dex accepts (console port + 1 .. + 19).
         let first = start_console(sandbox, sandbox.console_port + 1, &store, &clusters, None);
         let second = start_console(sandbox, sandbox.console_port + 3, &store, &clusters, None);
@@ -947,5 +954,119 @@ fn a_provider_that_is_down_and_a_cancelled_sign_in_each_get_their_own_page() {
             .await
             .unwrap_or_default();
         assert!(page.contains("Sign-in was cancelled"), "{page}");
+    })
+}
+
+#[test]
+fn an_admin_registers_a_cluster_and_removes_it_without_touching_it() {
+    use app::clusters::{
+        ListClusters,
+        import::{RegisterCluster, RemoveCluster},
+    };
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let output = std::process::Command::new(&sandbox.kubectl)
+            .env("KUBECONFIG", &sandbox.cluster("west").console_kubeconfig)
+            .args(["config", "view", "--flatten", "--raw"])
+            .output()
+            .unwrap_or_else(|e| panic!("kubectl: {e}"));
+        let kubeconfig = String::from_utf8_lossy(&output.stdout).into_owned();
+        let name = format!(
+            "t-west-{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        let admin = signed_in(sandbox, console, "admin").await;
+        let post = |browser: reqwest::Client,
+                    path: &'static str,
+                    form: Vec<(&'static str, String)>| async move {
+            let response = browser
+                .post(format!("{}{}", console.origin, path))
+                .header("origin", &console.origin)
+                .form(&form)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+            (response.status(), response.text().await.unwrap_or_default())
+        };
+        let registered = |browser: reqwest::Client| {
+            let name = name.clone();
+            async move {
+                let (_, body) = post(browser, ListClusters::PATH, vec![]).await;
+                body.contains(&format!("\"name\":\"{name}\""))
+            }
+        };
+
+        // A name already taken is refused before anything is created.
+        let (status, body) = post(
+            admin.clone(),
+            RegisterCluster::PATH,
+            vec![
+                ("kubeconfig", kubeconfig.clone()),
+                ("context", String::new()),
+                ("name", "east".into()),
+            ],
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+        let (status, body) = post(
+            admin.clone(),
+            RegisterCluster::PATH,
+            vec![
+                ("kubeconfig", kubeconfig.clone()),
+                ("context", String::new()),
+                ("name", name.clone()),
+            ],
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        assert!(body.contains(&sandbox.version), "{body}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !registered(admin.clone()).await {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} never joined the cluster list"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        // The registered cluster works through the proxy with the user's identity.
+        let proxied = admin
+            .get(format!(
+                "{}/clusters/{name}/api/v1/namespaces/team-a",
+                console.origin
+            ))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(proxied.status(), reqwest::StatusCode::OK);
+
+        // alice may not remove it; the admin may.
+        let alice = signed_in(sandbox, console, "alice").await;
+        let (status, body) = post(alice, RemoveCluster::PATH, vec![("name", name.clone())]).await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{body}");
+        let (status, body) = post(
+            admin.clone(),
+            RemoveCluster::PATH,
+            vec![("name", name.clone())],
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while registered(admin.clone()).await {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} is still listed after removal"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        // Nothing on west was touched.
+        let west = support::client_from(&sandbox.cluster("west").admin_kubeconfig).await;
+        kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(west)
+            .get("team-a")
+            .await
+            .unwrap_or_else(|e| panic!("west's team-a namespace: {e}"));
     })
 }

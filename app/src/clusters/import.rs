@@ -78,6 +78,53 @@ pub async fn check_import(
     .await)
 }
 
+/// Checks the cluster as [`check_import`] does and, when it passes, registers it: a Secret with
+/// the credential in `nextgen-console-system` and a Cluster resource named `name` on the global
+/// cluster, both created as the signed-in user (so the global cluster's RBAC decides).
+#[server]
+pub async fn register_cluster(
+    kubeconfig: String,
+    context: String,
+    name: String,
+) -> Result<Result<ImportPreview, ImportError>, ConsoleError> {
+    let identity = crate::auth::identity()?;
+    let registry = super::registry()?;
+    let context = (!context.is_empty()).then_some(context.as_str());
+    if let Err(message) = ssr::valid_name(&name) {
+        return Err(ConsoleError::Invalid { message }.respond());
+    }
+    if registry.list().iter().any(|c| c.name == name) {
+        return Err(ConsoleError::Invalid {
+            message: format!("a cluster named {name:?} is already registered; choose another name"),
+        }
+        .respond());
+    }
+    let preview = match ssr::check(&kubeconfig, context).await {
+        Ok(preview) => preview,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let global = registry.client_for(super::GLOBAL_CLUSTER, &identity)?;
+    match ssr::register(&global, &kubeconfig, context, &name).await {
+        Ok(()) => Ok(Ok(preview)),
+        Err(ssr::RegisterError::NotInline) => Err(ConsoleError::Invalid {
+            message: "the kubeconfig's credential is not inline: paste the output of `kubectl config view --flatten --raw` (a token, or client-certificate-data and client-key-data)".into(),
+        }
+        .respond()),
+        Err(ssr::RegisterError::Kube(error)) => Err(super::kube_error(super::GLOBAL_CLUSTER, error)),
+    }
+}
+
+/// Stops managing `name`: deletes its Cluster resource and credential Secret on the global
+/// cluster, as the signed-in user. Nothing on the cluster itself is touched.
+#[server]
+pub async fn remove_cluster(name: String) -> Result<(), ConsoleError> {
+    let identity = crate::auth::identity()?;
+    let global = super::registry()?.client_for(super::GLOBAL_CLUSTER, &identity)?;
+    ssr::remove(&global, &name)
+        .await
+        .map_err(|e| super::kube_error(super::GLOBAL_CLUSTER, e))
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use std::time::Duration;
@@ -98,7 +145,162 @@ pub mod ssr {
     use crate::upgrades::matrix::{MANAGED_RANGE, ManagementRangeError, check_management_range};
 
     /// The API group of the console's own resources (Cluster, ClusterVersionShadow, …).
-    pub const CLUSTER_GROUP: &str = "platform.nextgen-console.io";
+    pub const CLUSTER_GROUP: &str = crate::clusters::resource::GROUP;
+    /// Where the credentials of managed clusters live on the global cluster.
+    pub const SYSTEM_NAMESPACE: &str = "nextgen-console-system";
+
+    /// A Cluster name must be a DNS label (it becomes part of URLs and of a Secret's name).
+    pub fn valid_name(name: &str) -> Result<(), String> {
+        let ok = !name.is_empty()
+            && name.len() <= 53
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+            && name != "import";
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{name:?} cannot name a cluster: use 1-53 lowercase letters, digits and '-', starting and ending with a letter or digit (and not \"import\")"
+            ))
+        }
+    }
+
+    fn secret_name(cluster: &str) -> String {
+        format!("cluster-{cluster}-credential")
+    }
+
+    pub enum RegisterError {
+        /// The credential is a file path (or missing), which the console cannot store.
+        NotInline,
+        Kube(kube::Error),
+    }
+
+    impl From<kube::Error> for RegisterError {
+        fn from(error: kube::Error) -> Self {
+            Self::Kube(error)
+        }
+    }
+
+    /// Creates the credential Secret and the Cluster resource for a checked kubeconfig.
+    pub async fn register(
+        global: &Client,
+        kubeconfig: &str,
+        context: Option<&str>,
+        name: &str,
+    ) -> Result<(), RegisterError> {
+        use k8s_openapi::{ByteString, api::core::v1::Secret};
+        use kube::api::ObjectMeta;
+
+        use crate::clusters::resource::{Cluster, ClusterSpec, SecretRef};
+
+        let parsed = Kubeconfig::from_yaml(kubeconfig).map_err(|_| RegisterError::NotInline)?;
+        let context_name = context
+            .map(str::to_string)
+            .or_else(|| parsed.current_context.clone())
+            .or_else(|| parsed.contexts.first().map(|c| c.name.clone()))
+            .unwrap_or_default();
+        let ctx = parsed
+            .contexts
+            .iter()
+            .find(|c| c.name == context_name)
+            .and_then(|c| c.context.clone())
+            .unwrap_or_default();
+        let cluster = parsed
+            .clusters
+            .iter()
+            .find(|c| c.name == ctx.cluster)
+            .and_then(|c| c.cluster.clone())
+            .unwrap_or_default();
+        let user = parsed
+            .auth_infos
+            .iter()
+            .find(|u| Some(&u.name) == ctx.user.as_ref())
+            .and_then(|u| u.auth_info.clone())
+            .unwrap_or_default();
+        let decode = |b64: &str| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .unwrap_or_default()
+        };
+        let mut data = std::collections::BTreeMap::new();
+        if let Some(token) = &user.token {
+            use secrecy::ExposeSecret as _;
+            data.insert(
+                "token".to_string(),
+                ByteString(token.expose_secret().as_bytes().to_vec()),
+            );
+        }
+        if let (Some(cert), Some(key)) = (&user.client_certificate_data, &user.client_key_data) {
+            use secrecy::ExposeSecret as _;
+            data.insert("tls.crt".to_string(), ByteString(decode(cert)));
+            data.insert(
+                "tls.key".to_string(),
+                ByteString(decode(key.expose_secret())),
+            );
+        }
+        if data.is_empty() {
+            return Err(RegisterError::NotInline);
+        }
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some(secret_name(name)),
+                namespace: Some(SYSTEM_NAMESPACE.into()),
+                labels: Some(
+                    [(
+                        "platform.nextgen-console.io/cluster".to_string(),
+                        name.to_string(),
+                    )]
+                    .into(),
+                ),
+                ..ObjectMeta::default()
+            },
+            data: Some(data),
+            ..Secret::default()
+        };
+        Api::<Secret>::namespaced(global.clone(), SYSTEM_NAMESPACE)
+            .create(&PostParams::default(), &secret)
+            .await?;
+        let resource = Cluster::new(
+            name,
+            ClusterSpec {
+                display_name: None,
+                server: cluster.server.unwrap_or_default(),
+                ca_data: cluster.certificate_authority_data,
+                credential_secret: SecretRef {
+                    namespace: SYSTEM_NAMESPACE.into(),
+                    name: secret_name(name),
+                },
+            },
+        );
+        Api::<Cluster>::all(global.clone())
+            .create(&PostParams::default(), &resource)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the Cluster resource and its credential Secret (the Secret may already be gone).
+    pub async fn remove(global: &Client, name: &str) -> Result<(), kube::Error> {
+        use k8s_openapi::api::core::v1::Secret;
+        use kube::api::DeleteParams;
+
+        use crate::clusters::resource::Cluster;
+
+        Api::<Cluster>::all(global.clone())
+            .delete(name, &DeleteParams::default())
+            .await?;
+        match Api::<Secret>::namespaced(global.clone(), SYSTEM_NAMESPACE)
+            .delete(&secret_name(name), &DeleteParams::default())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
     const TIMEOUT: Duration = Duration::from_secs(5);
 
     /// What the console's credential must be allowed on a managed cluster (the README lists

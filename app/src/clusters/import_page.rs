@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::import::{CheckImport, ImportError, ImportPreview};
+use super::import::{CheckImport, ImportError, ImportPreview, RegisterCluster};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::ui::{ErrorPanel, PageHeader};
 use crate::upgrades::matrix::MANAGED_RANGE;
@@ -13,6 +13,9 @@ pub fn ImportPage() -> impl IntoView {
     let i18n = use_i18n();
     let check = ServerAction::<CheckImport>::new();
     let pending = check.pending();
+    // What was pasted, for the register step after a successful check.
+    let kubeconfig = RwSignal::new(String::new());
+    let context = RwSignal::new(String::new());
     view! {
         <PageHeader title=Signal::derive(move || t_string!(i18n, import.title).to_string())>
             <a href="/admin/clusters" class="text-sm text-sky-700 hover:underline dark:text-sky-400 focus-ring">
@@ -31,6 +34,7 @@ pub fn ImportPage() -> impl IntoView {
                     required
                     spellcheck="false"
                     data-testid="import-kubeconfig"
+                    on:input=move |ev| kubeconfig.set(event_target_value(&ev))
                     class="rounded border border-slate-300 bg-transparent p-2 font-mono text-xs dark:border-slate-600 focus-ring"
                 ></textarea>
             </label>
@@ -39,6 +43,7 @@ pub fn ImportPage() -> impl IntoView {
                 <input
                     name="context"
                     data-testid="import-context"
+                    on:input=move |ev| context.set(event_target_value(&ev))
                     placeholder=move || t_string!(i18n, import.context_placeholder).to_string()
                     class="rounded border border-slate-300 bg-transparent px-2 py-1 font-mono dark:border-slate-600 focus-ring"
                 />
@@ -59,7 +64,11 @@ pub fn ImportPage() -> impl IntoView {
             {move || match check.value().get() {
                 None => ().into_any(),
                 Some(Err(error)) => view! { <ErrorPanel error=leptos::error::Error::from(error) /> }.into_any(),
-                Some(Ok(Ok(preview))) => view! { <Preview preview /> }.into_any(),
+                Some(Ok(Ok(preview))) => view! {
+                    <Preview preview=preview.clone() />
+                    <Register kubeconfig=kubeconfig.get_untracked() context=context.get_untracked() suggested=preview.context />
+                }
+                .into_any(),
                 Some(Ok(Err(refusal))) => view! { <Refusal refusal /> }.into_any(),
             }}
         </div>
@@ -125,6 +134,55 @@ fn Refusal(refusal: ImportError) -> impl IntoView {
         <div role="alert" data-testid="import-refused" data-reason=kind class="rounded-md border border-red-300 bg-red-50 p-4 text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
             <p class="font-medium">{t!(i18n, import.refused)}</p>
             <p class="mt-1 text-sm">{message}</p>
+        </div>
+    }
+}
+
+/// Registers the checked cluster under a name: a Cluster resource and its credential Secret on
+/// the global cluster, created as the signed-in user.
+#[component]
+fn Register(kubeconfig: String, context: String, suggested: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let register = ServerAction::<RegisterCluster>::new();
+    let pending = register.pending();
+    view! {
+        <ActionForm action=register attr:class="mt-4 flex items-end gap-2">
+            <input type="hidden" name="kubeconfig" value=kubeconfig />
+            <input type="hidden" name="context" value=context />
+            <label class="flex flex-col gap-1 text-sm">
+                {t!(i18n, import.name)}
+                <input
+                    name="name"
+                    required
+                    value=suggested
+                    data-testid="import-name"
+                    class="rounded border border-slate-300 bg-transparent px-2 py-1 font-mono dark:border-slate-600 focus-ring"
+                />
+            </label>
+            <button
+                type="submit"
+                data-testid="import-register"
+                disabled=move || pending.get()
+                aria-busy=move || pending.get().to_string()
+                class="rounded-md bg-emerald-700 px-4 py-2 text-sm font-medium text-white hover:bg-emerald-800 focus-ring"
+            >
+                {t!(i18n, import.register)}
+            </button>
+        </ActionForm>
+        <div class="mt-2" aria-live="polite">
+            {move || match register.value().get() {
+                None => ().into_any(),
+                Some(Ok(Ok(_))) => view! {
+                    <p role="status" data-testid="import-registered" class="text-sm text-emerald-800 dark:text-emerald-300">
+                        {t!(i18n, import.registered)}
+                        " "
+                        <a href="/admin/clusters" class="underline focus-ring">{t!(i18n, clusters.back)}</a>
+                    </p>
+                }
+                .into_any(),
+                Some(Ok(Err(refusal))) => view! { <Refusal refusal /> }.into_any(),
+                Some(Err(error)) => view! { <ErrorPanel error=leptos::error::Error::from(error) /> }.into_any(),
+            }}
         </div>
     }
 }

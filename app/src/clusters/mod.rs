@@ -31,6 +31,10 @@ pub struct ClusterRef {
     pub name: String,
     /// API server URL.
     pub server: String,
+    /// Registered by a Cluster resource on global (so it can be removed from the console), not
+    /// by the console's kubeconfig.
+    #[serde(default)]
+    pub managed: bool,
 }
 
 /// What a probe of the cluster's API server found.

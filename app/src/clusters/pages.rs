@@ -129,6 +129,7 @@ pub fn ClusterPage() -> impl IntoView {
                 match status.await {
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     Ok(status) => {
+                        let removable = status.cluster.managed.then(|| status.cluster.name.clone());
                         let (version, reachable) = match &status.health {
                             ClusterHealth::Reachable { version } => (version.clone(), true),
                             ClusterHealth::Unreachable { .. } => ("—".into(), false),
@@ -144,6 +145,7 @@ pub fn ClusterPage() -> impl IntoView {
                                 <dt class="text-slate-500">{t!(i18n, clusters.context)}</dt>
                                 <dd class="font-mono">{status.cluster.name}</dd>
                             </dl>
+                            {removable.map(|name| view! { <RemoveCluster name /> })}
                             // Only a cluster that answers has namespaces to list; an unknown or
                             // unreachable one already says why above.
                             {reachable.then(|| view! { <NamespacesSection cluster=name /> })}
@@ -211,4 +213,62 @@ pub fn NamespacesRedirect() -> impl IntoView {
     let params = use_params_map();
     let name = params.read_untracked().get("name").unwrap_or_default();
     view! { <leptos_router::components::Redirect path=format!("/admin/clusters/{name}") /> }
+}
+
+/// "Remove from console" for a cluster registered by a Cluster resource: offered only when the
+/// user may delete that resource on global, behind a confirmation.
+#[component]
+fn RemoveCluster(name: String) -> impl IntoView {
+    use crate::access::{AccessCheck, Guarded};
+    let i18n = use_i18n();
+    let open = RwSignal::new(false);
+    let remove = ServerAction::<super::import::RemoveCluster>::new();
+    let check = AccessCheck::new("delete", super::resource::GROUP, "clusters").named(&name);
+    let shown = StoredValue::new(name.clone());
+    view! {
+        <div class="mt-4">
+            <Guarded
+                cluster=super::GLOBAL_CLUSTER.to_string()
+                check=check
+                label=Signal::derive(move || t_string!(i18n, clusters.remove).to_string())
+                class="bg-red-600 text-white hover:bg-red-700"
+                testid="remove-cluster"
+                on_click=Callback::new(move |()| open.set(true))
+            />
+        </div>
+        <Show when=move || open.get()>
+            <div
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="remove-title"
+                data-testid="remove-dialog"
+                class="mt-4 max-w-xl rounded-lg border border-red-300 p-4 dark:border-red-800"
+                on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }
+            >
+                <h2 id="remove-title" class="font-semibold">
+                    {move || t_string!(i18n, clusters.remove_title, name = shown.get_value()).to_string()}
+                </h2>
+                <p class="mt-1 text-sm">{move || t_string!(i18n, clusters.remove_body, name = shown.get_value()).to_string()}</p>
+                {move || match remove.value().get() {
+                    Some(Ok(())) => view! {
+                        <p role="status" data-testid="remove-done" class="mt-2 text-sm text-emerald-800 dark:text-emerald-300">
+                            {t_string!(i18n, clusters.removed, name = shown.get_value()).to_string()}
+                        </p>
+                    }
+                    .into_any(),
+                    Some(Err(error)) => view! { <ErrorPanel error=leptos::error::Error::from(error) /> }.into_any(),
+                    None => ().into_any(),
+                }}
+                <ActionForm action=remove attr:class="mt-3 flex gap-2">
+                    <input type="hidden" name="name" value=shown.get_value() />
+                    <button type="submit" data-testid="remove-confirm" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-700 focus-ring">
+                        {t!(i18n, clusters.remove_confirm)}
+                    </button>
+                    <button type="button" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-600 focus-ring" on:click=move |_| open.set(false)>
+                        {t!(i18n, clusters.cancel)}
+                    </button>
+                </ActionForm>
+            </div>
+        </Show>
+    }
 }

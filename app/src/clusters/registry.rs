@@ -1,7 +1,13 @@
-//! Server side: the clusters the console manages, read from a kubeconfig (one cluster per
-//! context), with a client per cluster and a bounded-time probe of each API server.
+//! Server side: the clusters the console manages, from its kubeconfig (one cluster per context)
+//! and from the Cluster resources on the global cluster (followed with a watch), with the
+//! console's client for each and a bounded-time probe of each API server.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
 
 use futures::future::join_all;
 use kube::{
@@ -39,15 +45,25 @@ pub enum RegistryError {
     },
 }
 
+#[derive(Clone)]
 struct Registered {
     cluster: ClusterRef,
     client: Client,
+}
+
+/// A cluster registered by a Cluster resource, with the spec its client was built from.
+#[derive(Clone)]
+struct Managed {
+    registered: Registered,
+    spec: super::resource::ClusterSpec,
 }
 
 /// Cheap to clone; shared by every request.
 #[derive(Clone, Default)]
 pub struct ClusterRegistry {
     clusters: Arc<Vec<Registered>>,
+    /// From Cluster resources, by name; kept by [`ClusterRegistry::follow`].
+    managed: Arc<RwLock<HashMap<String, Managed>>>,
 }
 
 impl ClusterRegistry {
@@ -90,36 +106,125 @@ impl ClusterRegistry {
                 cluster: ClusterRef {
                     name: context.name.clone(),
                     server,
+                    managed: false,
                 },
                 client,
             });
         }
         Ok(ClusterRegistry {
             clusters: Arc::new(clusters),
+            managed: Arc::default(),
         })
     }
 
+    /// Every registered cluster: the kubeconfig's in its order, then Cluster resources by name
+    /// (a Cluster named like a kubeconfig context is shadowed by it).
+    fn all(&self) -> Vec<Registered> {
+        let mut all: Vec<Registered> = self.clusters.iter().cloned().collect();
+        let mut managed: Vec<Registered> = self
+            .managed
+            .read()
+            .map(|m| m.values().map(|m| m.registered.clone()).collect())
+            .unwrap_or_default();
+        managed.sort_by(|a, b| a.cluster.name.cmp(&b.cluster.name));
+        managed.retain(|m| {
+            !self
+                .clusters
+                .iter()
+                .any(|c| c.cluster.name == m.cluster.name)
+        });
+        all.extend(managed);
+        all
+    }
+
     pub fn list(&self) -> Vec<ClusterRef> {
-        self.clusters.iter().map(|c| c.cluster.clone()).collect()
+        self.all().into_iter().map(|c| c.cluster).collect()
     }
 
     pub fn len(&self) -> usize {
-        self.clusters.len()
+        self.all().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.clusters.is_empty()
+        self.len() == 0
     }
 
-    fn find(&self, name: &str) -> Result<&Registered, ConsoleError> {
-        self.clusters
-            .iter()
-            .find(|c| c.cluster.name == name)
+    fn find(&self, name: &str) -> Result<Registered, ConsoleError> {
+        if let Some(found) = self.clusters.iter().find(|c| c.cluster.name == name) {
+            return Ok(found.clone());
+        }
+        self.managed
+            .read()
+            .ok()
+            .and_then(|m| m.get(name).map(|m| m.registered.clone()))
             .ok_or_else(|| ConsoleError::ClusterNotFound { name: name.into() })
     }
 
+    /// Follows the Cluster resources on `global` (with the console's client there) until the
+    /// watch ends: each Cluster becomes a registered cluster with the console's credential from
+    /// its Secret; a deleted Cluster is no longer managed (nothing on it is touched).
+    pub async fn follow(self, global: Client) {
+        use futures::StreamExt;
+        use kube::runtime::{WatchStreamExt, reflector, watcher};
+
+        let api = kube::Api::<super::resource::Cluster>::all(global.clone());
+        let (reader, writer) = reflector::store();
+        let events = reflector(
+            writer,
+            watcher(api, watcher::Config::default()).default_backoff(),
+        );
+        let mut events = std::pin::pin!(events.touched_objects());
+        while let Some(event) = events.next().await {
+            if let Err(error) = event {
+                tracing::warn!(%error, "watching Cluster resources");
+                continue;
+            }
+            self.sync(&global, reader.state()).await;
+        }
+    }
+
+    /// Makes the managed clusters match `clusters`, reusing the client of every Cluster whose
+    /// spec did not change (status updates arrive every probe).
+    async fn sync(&self, global: &Client, clusters: Vec<Arc<super::resource::Cluster>>) {
+        let known = self.managed.read().map(|m| m.clone()).unwrap_or_default();
+        let mut next = HashMap::with_capacity(clusters.len());
+        for cluster in clusters {
+            let name = cluster.metadata.name.clone().unwrap_or_default();
+            if let Some(existing) = known.get(&name).filter(|m| m.spec == cluster.spec) {
+                next.insert(name, existing.clone());
+                continue;
+            }
+            match super::resource::ssr::console_client(global, &cluster).await {
+                Ok(client) => {
+                    let registered = Registered {
+                        cluster: ClusterRef {
+                            name: name.clone(),
+                            server: cluster.spec.server.trim_end_matches('/').to_string(),
+                            managed: true,
+                        },
+                        client,
+                    };
+                    tracing::info!(cluster = %name, "cluster registered from its Cluster resource");
+                    next.insert(
+                        name,
+                        Managed {
+                            registered,
+                            spec: cluster.spec.clone(),
+                        },
+                    );
+                }
+                Err(error) => {
+                    tracing::warn!(cluster = %name, %error, "Cluster resource not usable")
+                }
+            }
+        }
+        if let Ok(mut managed) = self.managed.write() {
+            *managed = next;
+        }
+    }
+
     pub async fn probe(&self, name: &str) -> Result<ClusterStatus, ConsoleError> {
-        Ok(probe(self.find(name)?).await)
+        Ok(probe(&self.find(name)?).await)
     }
 
     /// The console's own client for the cluster: for its controllers and probes only, never
@@ -140,7 +245,8 @@ impl ClusterRegistry {
 
     /// Probes every cluster at once, so one slow cluster costs at most one timeout.
     pub async fn probe_all(&self) -> Vec<ClusterStatus> {
-        join_all(self.clusters.iter().map(probe)).await
+        let all = self.all();
+        join_all(all.iter().map(probe)).await
     }
 }
 

@@ -105,7 +105,10 @@ pub fn sandbox() -> &'static Sandbox {
         std::fs::create_dir_all(&state)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", state.display()));
         let lock = state.with_file_name("up.lock");
+        // -o: the lock is held by flock itself, not inherited by sandbox/up's children (the
+        // sandbox's daemons), which would otherwise hold it for as long as the sandbox runs.
         let status = Command::new("flock")
+            .arg("-o")
             .arg(&lock)
             .arg(repo_root().join("sandbox/up"))
             .arg("--detach")
