@@ -35,6 +35,16 @@ pub enum ConsoleError {
     Request { message: String },
 }
 
+/// The innermost cause of an error chain: what a person can act on ("Connection refused"), not
+/// the wrappers around it.
+pub fn innermost(error: &dyn std::error::Error) -> String {
+    let mut source = error;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
 impl ConsoleError {
     /// The HTTP status a server function answers with when it fails this way.
     pub fn http_status(&self) -> u16 {

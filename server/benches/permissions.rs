@@ -15,10 +15,6 @@ use app::{
     clusters::registry::ClusterRegistry,
 };
 use futures::{StreamExt, stream};
-use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-};
-use kube::{Api, Client, api::PostParams};
 
 const OPERATOR_CRDS: usize = 60;
 
@@ -44,27 +40,6 @@ where
     }
     times.sort();
     times
-}
-
-async fn access_review(client: &Client, check: &AccessCheck) -> bool {
-    let review = SelfSubjectAccessReview {
-        spec: SelfSubjectAccessReviewSpec {
-            resource_attributes: Some(ResourceAttributes {
-                verb: Some(check.verb.clone()),
-                group: Some(check.group.clone()),
-                resource: Some(check.resource.clone()),
-                namespace: check.namespace.clone(),
-                ..ResourceAttributes::default()
-            }),
-            ..SelfSubjectAccessReviewSpec::default()
-        },
-        ..SelfSubjectAccessReview::default()
-    };
-    Api::<SelfSubjectAccessReview>::all(client.clone())
-        .create(&PostParams::default(), &review)
-        .await
-        .map(|r| r.status.is_some_and(|s| s.allowed))
-        .unwrap_or(false)
 }
 
 fn main() {
@@ -146,7 +121,7 @@ async fn run() {
     };
     let per_check_parallel = timed(3, || async {
         stream::iter(checks.iter())
-            .map(|c| access_review(&as_alice, c))
+            .map(|c| support::access_review(&as_alice, c))
             .buffer_unordered(6)
             .collect::<Vec<bool>>()
             .await;
@@ -154,7 +129,7 @@ async fn run() {
     .await;
     let per_check_sequential = timed(1, || async {
         for check in &checks {
-            access_review(&as_alice, check).await;
+            support::access_review(&as_alice, check).await;
         }
     })
     .await;

@@ -172,17 +172,14 @@ async fn proxy(
             }
             Response::from_parts(head, Body::new(body))
         }
-        Err(error) => {
-            let mut source: &dyn std::error::Error = &error;
-            while let Some(next) = source.source() {
-                source = next;
-            }
-            status(
-                StatusCode::BAD_GATEWAY,
-                "ServiceUnavailable",
-                format!("cluster {name:?} cannot be reached: {source}"),
-            )
-        }
+        Err(error) => status(
+            StatusCode::BAD_GATEWAY,
+            "ServiceUnavailable",
+            format!(
+                "cluster {name:?} cannot be reached: {}",
+                app::error::innermost(&error)
+            ),
+        ),
     }
 }
 

@@ -10,10 +10,6 @@ use app::{
     clusters::registry::ClusterRegistry,
 };
 use futures::{StreamExt, stream};
-use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-};
-use kube::{Api, api::PostParams};
 use support::{install_operator_crds, mixed_rbac_namespace, sandbox};
 
 const OPERATOR_CRDS: usize = 60;
@@ -26,37 +22,6 @@ fn alice() -> Identity {
         display_name: "alice".into(),
         local: false,
     }
-}
-
-/// The apiserver's own answer, one access review as `identity`.
-async fn access_review(
-    registry: &ClusterRegistry,
-    identity: &Identity,
-    check: &AccessCheck,
-) -> bool {
-    let client = registry
-        .client_for("east", identity)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let review = SelfSubjectAccessReview {
-        spec: SelfSubjectAccessReviewSpec {
-            resource_attributes: Some(ResourceAttributes {
-                verb: Some(check.verb.clone()),
-                group: Some(check.group.clone()),
-                resource: Some(check.resource.clone()),
-                namespace: check.namespace.clone(),
-                name: check.name.clone(),
-                ..ResourceAttributes::default()
-            }),
-            ..SelfSubjectAccessReviewSpec::default()
-        },
-        ..SelfSubjectAccessReview::default()
-    };
-    Api::<SelfSubjectAccessReview>::all(client)
-        .create(&PostParams::default(), &review)
-        .await
-        .unwrap_or_else(|e| panic!("access review: {e}"))
-        .status
-        .is_some_and(|s| s.allowed)
 }
 
 #[tokio::test]
@@ -105,12 +70,14 @@ async fn answers_from_one_rules_review_agree_with_access_reviews_across_sixty_cr
         })
         .collect();
     assert!(checks.len() > 7 * OPERATOR_CRDS, "{} checks", checks.len());
+    let as_alice = registry
+        .client_for("east", &alice)
+        .unwrap_or_else(|e| panic!("{e}"));
     let mismatches: Vec<String> = stream::iter(checks.iter())
         .map(|(check, ours)| {
-            let registry = &registry;
-            let alice = &alice;
+            let as_alice = &as_alice;
             async move {
-                let truth = access_review(registry, alice, check).await;
+                let truth = support::access_review(as_alice, check).await;
                 (truth != *ours).then(|| format!("{check:?}: console {ours}, apiserver {truth}"))
             }
         })

@@ -331,16 +331,7 @@ fn kubectl_through_the_proxy_works_for_alice_and_is_denied_where_rbac_denies() {
         let team_a = team_namespace(sandbox, "team-a").await;
         let team_b = team_namespace(sandbox, "team-b").await;
         let alice = signed_in(sandbox, console, "alice").await;
-        let kubeconfig = alice
-            .get(format!("{}/auth/kubeconfig", console.origin))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("kubeconfig: {e}"))
-            .text()
-            .await
-            .unwrap_or_default();
-        let file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(file.path(), &kubeconfig).unwrap_or_else(|e| panic!("{e}"));
+        let file = kubeconfig_file(console, &alice).await;
         let path = file.path().to_path_buf();
 
         let kc = |args: Vec<String>| {
@@ -749,12 +740,7 @@ fn only_users_who_may_create_clusters_may_check_an_import() {
     use app::clusters::import::CheckImport;
     let (sandbox, console) = (sandbox(), console());
     run(async {
-        let output = std::process::Command::new(&sandbox.kubectl)
-            .env("KUBECONFIG", &sandbox.cluster("west").console_kubeconfig)
-            .args(["config", "view", "--flatten", "--raw"])
-            .output()
-            .unwrap_or_else(|e| panic!("kubectl: {e}"));
-        let kubeconfig = String::from_utf8_lossy(&output.stdout).into_owned();
+        let kubeconfig = sandbox.flattened(&sandbox.cluster("west").console_kubeconfig);
         let ask = |browser: reqwest::Client| {
             let kubeconfig = kubeconfig.clone();
             async move {
@@ -965,12 +951,7 @@ fn an_admin_registers_a_cluster_and_removes_it_without_touching_it() {
     };
     let (sandbox, console) = (sandbox(), console());
     run(async {
-        let output = std::process::Command::new(&sandbox.kubectl)
-            .env("KUBECONFIG", &sandbox.cluster("west").console_kubeconfig)
-            .args(["config", "view", "--flatten", "--raw"])
-            .output()
-            .unwrap_or_else(|e| panic!("kubectl: {e}"));
-        let kubeconfig = String::from_utf8_lossy(&output.stdout).into_owned();
+        let kubeconfig = sandbox.flattened(&sandbox.cluster("west").console_kubeconfig);
         let name = format!(
             "t-west-{:x}",
             std::time::SystemTime::now()

@@ -4,22 +4,11 @@
 
 mod support;
 
-use std::{net::SocketAddr, path::Path};
+use std::net::SocketAddr;
 
 use app::clusters::import::{ImportError, ssr::check};
 use axum::{Json, Router, routing::get};
 use support::{Sandbox, sandbox};
-
-/// The cluster's kubeconfig with everything inline, as a person would paste it.
-fn flattened(sandbox: &Sandbox, kubeconfig: &Path) -> String {
-    let output = std::process::Command::new(&sandbox.kubectl)
-        .env("KUBECONFIG", kubeconfig)
-        .args(["config", "view", "--flatten", "--raw"])
-        .output()
-        .unwrap_or_else(|e| panic!("kubectl: {e}"));
-    assert!(output.status.success(), "kubectl config view failed");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// Replaces the `server:` line of a flattened single-cluster kubeconfig.
 fn with_server(kubeconfig: &str, server: &str) -> String {
@@ -61,7 +50,7 @@ async fn fake_version_server(sandbox: &Sandbox, git_version: &'static str) -> So
 #[tokio::test]
 async fn a_cluster_in_range_with_the_needed_rbac_is_accepted() {
     let sandbox = sandbox();
-    let east = flattened(sandbox, &sandbox.cluster("east").console_kubeconfig);
+    let east = sandbox.flattened(&sandbox.cluster("east").console_kubeconfig);
     let preview = check(&east, None)
         .await
         .unwrap_or_else(|e| panic!("east should be importable: {e}"));
@@ -73,7 +62,7 @@ async fn a_cluster_in_range_with_the_needed_rbac_is_accepted() {
 #[tokio::test]
 async fn import_refuses_clusters_outside_the_management_range_naming_version_and_range() {
     let sandbox = sandbox();
-    let east = flattened(sandbox, &sandbox.cluster("east").console_kubeconfig);
+    let east = sandbox.flattened(&sandbox.cluster("east").console_kubeconfig);
     for version in ["v1.35.0", "v1.18.9"] {
         let addr = fake_version_server(sandbox, version).await;
         let kubeconfig = with_server(&east, &format!("https://{addr}"));
@@ -96,7 +85,7 @@ async fn import_refuses_clusters_outside_the_management_range_naming_version_and
 #[tokio::test]
 async fn each_way_an_import_fails_has_its_own_error() {
     let sandbox = sandbox();
-    let east = flattened(sandbox, &sandbox.cluster("east").console_kubeconfig);
+    let east = sandbox.flattened(&sandbox.cluster("east").console_kubeconfig);
 
     assert!(matches!(
         check("apiVersion: v1\nclusters: [unclosed", None).await,

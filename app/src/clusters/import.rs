@@ -142,6 +142,7 @@ pub mod ssr {
     };
 
     use super::{ImportError, ImportPreview};
+    use crate::error::innermost;
     use crate::upgrades::matrix::{MANAGED_RANGE, ManagementRangeError, check_management_range};
 
     /// The API group of the console's own resources (Cluster, ClusterVersionShadow, …).
@@ -451,13 +452,5 @@ pub mod ssr {
                 reason,
             }
         }
-    }
-
-    fn innermost(error: &dyn std::error::Error) -> String {
-        let mut source = error;
-        while let Some(next) = source.source() {
-            source = next;
-        }
-        source.to_string()
     }
 }

@@ -70,16 +70,10 @@ pub(crate) fn kube_error(cluster: &str, error: kube::Error) -> ConsoleError {
                 status.code, status.message
             ),
         },
-        other => {
-            let mut source: &dyn std::error::Error = &other;
-            while let Some(next) = source.source() {
-                source = next;
-            }
-            ConsoleError::ClusterUnreachable {
-                name: cluster.into(),
-                reason: source.to_string(),
-            }
-        }
+        other => ConsoleError::ClusterUnreachable {
+            name: cluster.into(),
+            reason: crate::error::innermost(&other),
+        },
     };
     error.respond()
 }

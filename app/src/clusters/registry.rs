@@ -257,7 +257,7 @@ async fn probe(registered: &Registered) -> ClusterStatus {
                 version: info.git_version,
             },
             Ok(Err(error)) => ClusterHealth::Unreachable {
-                reason: describe(&error),
+                reason: crate::error::innermost(&error),
             },
             Err(_) => ClusterHealth::Unreachable {
                 reason: format!("no answer within {} s", PROBE_TIMEOUT.as_secs()),
@@ -270,15 +270,6 @@ async fn probe(registered: &Registered) -> ClusterStatus {
         cluster: registered.cluster.clone(),
         health,
     }
-}
-
-/// The innermost cause is what a person can act on ("Connection refused"), not the wrapper chain.
-fn describe(error: &kube::Error) -> String {
-    let mut source: &dyn std::error::Error = error;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    source.to_string()
 }
 
 #[cfg(test)]

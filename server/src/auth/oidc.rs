@@ -2,6 +2,7 @@
 //! the authorization-code flow with PKCE, state and nonce, ID token verification (signature,
 //! issuer, audience, expiry), refresh, and the provider's end-session endpoint if it has one.
 
+use app::error::innermost;
 use std::{
     path::PathBuf,
     sync::Arc,
@@ -375,12 +376,4 @@ pub fn identity_from(
         display_name,
         local: false,
     })
-}
-
-fn innermost(error: &dyn std::error::Error) -> String {
-    let mut source = error;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    source.to_string()
 }

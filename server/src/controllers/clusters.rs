@@ -9,6 +9,7 @@ use app::{
     clusters::resource::{
         Cluster, ClusterState, REACHABLE, VERSION_SUPPORTED, ssr::console_client,
     },
+    error::innermost,
     upgrades::matrix::{MANAGED_RANGE, check_management_range},
 };
 use futures::StreamExt;
@@ -211,14 +212,6 @@ fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-fn innermost(error: &dyn std::error::Error) -> String {
-    let mut source = error;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    source.to_string()
 }
 
 #[cfg(test)]

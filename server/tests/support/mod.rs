@@ -166,6 +166,20 @@ impl Sandbox {
             .unwrap_or_else(|e| panic!("http client: {e}"))
     }
 
+    /// A kubeconfig file's contents with every credential inline, as a person would paste it.
+    pub fn flattened(&self, kubeconfig: &Path) -> String {
+        let output = Command::new(&self.kubectl)
+            .env("KUBECONFIG", kubeconfig)
+            .args(["config", "view", "--flatten", "--raw"])
+            .output()
+            .unwrap_or_else(|e| panic!("kubectl config view: {e}"));
+        assert!(
+            output.status.success(),
+            "kubectl config view --flatten failed"
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// kubectl as the sandbox administrator of `cluster`.
     pub fn kubectl(&self, cluster: &str) -> Command {
         let mut cmd = Command::new(&self.kubectl);
@@ -463,4 +477,31 @@ fn time_now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|e| panic!("timestamp: {e}"))
+}
+
+/// The apiserver's own answer to `check`: one SelfSubjectAccessReview with `client`.
+pub async fn access_review(client: &Client, check: &app::access::AccessCheck) -> bool {
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+    };
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(check.verb.clone()),
+                group: Some(check.group.clone()),
+                resource: Some(check.resource.clone()),
+                namespace: check.namespace.clone(),
+                name: check.name.clone(),
+                ..ResourceAttributes::default()
+            }),
+            ..SelfSubjectAccessReviewSpec::default()
+        },
+        ..SelfSubjectAccessReview::default()
+    };
+    Api::<SelfSubjectAccessReview>::all(client.clone())
+        .create(&PostParams::default(), &review)
+        .await
+        .unwrap_or_else(|e| panic!("access review: {e}"))
+        .status
+        .is_some_and(|s| s.allowed)
 }
