@@ -40,8 +40,14 @@ pub struct ClusterRef {
 /// What a probe of the cluster's API server found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClusterHealth {
-    Reachable { version: String },
-    Unreachable { reason: String },
+    Reachable {
+        version: String,
+    },
+    Unreachable {
+        reason: String,
+    },
+    /// Registered by a Cluster resource that the controller has not probed yet.
+    Pending,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,10 +97,11 @@ pub async fn list_clusters() -> Result<Vec<ClusterRef>, ConsoleError> {
     Ok(registry()?.list())
 }
 
-/// Every registered cluster with a fresh probe of its API server; probes run concurrently.
+/// Every registered cluster's health: Cluster resources as their controller last found them
+/// (no request to those clusters), kubeconfig contexts probed now, concurrently.
 #[server]
 pub async fn probe_clusters() -> Result<Vec<ClusterStatus>, ConsoleError> {
-    Ok(registry()?.probe_all().await)
+    Ok(registry()?.overview().await)
 }
 
 /// One cluster with a fresh probe; an unknown name is an error the page shows.

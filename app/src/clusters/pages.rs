@@ -64,7 +64,7 @@ fn ClusterTable(statuses: Vec<ClusterStatus>) -> impl IntoView {
                         let href = format!("/admin/clusters/{}", status.cluster.name);
                         let version = match &status.health {
                             ClusterHealth::Reachable { version } => version.clone(),
-                            ClusterHealth::Unreachable { .. } => "—".into(),
+                            ClusterHealth::Unreachable { .. } | ClusterHealth::Pending => "—".into(),
                         };
                         view! {
                             <tr class="border-b border-slate-100 dark:border-slate-800" data-cluster=status.cluster.name.clone()>
@@ -92,6 +92,12 @@ fn HealthBadge(health: ClusterHealth) -> impl IntoView {
         ClusterHealth::Reachable { .. } => view! {
             <span class="rounded bg-emerald-100 px-2 py-0.5 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100" data-health="reachable">
                 {t!(i18n, clusters.reachable)}
+            </span>
+        }
+        .into_any(),
+        ClusterHealth::Pending => view! {
+            <span class="rounded bg-slate-100 px-2 py-0.5 text-slate-700 dark:bg-slate-800 dark:text-slate-200" data-health="pending">
+                {t!(i18n, clusters.checking)}
             </span>
         }
         .into_any(),
@@ -132,7 +138,7 @@ pub fn ClusterPage() -> impl IntoView {
                         let removable = status.cluster.managed.then(|| status.cluster.name.clone());
                         let (version, reachable) = match &status.health {
                             ClusterHealth::Reachable { version } => (version.clone(), true),
-                            ClusterHealth::Unreachable { .. } => ("—".into(), false),
+                            ClusterHealth::Unreachable { .. } | ClusterHealth::Pending => ("—".into(), false),
                         };
                         view! {
                             <dl class="grid max-w-2xl grid-cols-[12rem_1fr] gap-y-2 text-sm" data-testid="cluster-detail">

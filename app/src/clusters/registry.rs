@@ -51,11 +51,13 @@ struct Registered {
     client: Client,
 }
 
-/// A cluster registered by a Cluster resource, with the spec its client was built from.
+/// A cluster registered by a Cluster resource, with the spec its client was built from and the
+/// status its controller last wrote.
 #[derive(Clone)]
 struct Managed {
     registered: Registered,
     spec: super::resource::ClusterSpec,
+    state: Option<super::resource::ClusterState>,
 }
 
 /// Cheap to clone; shared by every request.
@@ -191,7 +193,9 @@ impl ClusterRegistry {
         for cluster in clusters {
             let name = cluster.metadata.name.clone().unwrap_or_default();
             if let Some(existing) = known.get(&name).filter(|m| m.spec == cluster.spec) {
-                next.insert(name, existing.clone());
+                let mut kept = existing.clone();
+                kept.state = cluster.status.clone();
+                next.insert(name, kept);
                 continue;
             }
             match super::resource::ssr::console_client(global, &cluster).await {
@@ -210,6 +214,7 @@ impl ClusterRegistry {
                         Managed {
                             registered,
                             spec: cluster.spec.clone(),
+                            state: cluster.status.clone(),
                         },
                     );
                 }
@@ -243,10 +248,56 @@ impl ClusterRegistry {
         super::impersonate::client_as(base, identity)
     }
 
+    /// Every cluster's health for the cluster list: a Cluster resource's from the status its
+    /// controller keeps (so a list of hundreds costs no request to them), a kubeconfig
+    /// context's from a probe now (all at once).
+    pub async fn overview(&self) -> Vec<ClusterStatus> {
+        let recorded: HashMap<String, ClusterHealth> = self
+            .managed
+            .read()
+            .map(|m| {
+                m.iter()
+                    .map(|(name, managed)| (name.clone(), health_from(managed.state.as_ref())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let all = self.all();
+        join_all(all.iter().map(|registered| {
+            let recorded = recorded.get(&registered.cluster.name).cloned();
+            async move {
+                match recorded {
+                    Some(health) if registered.cluster.managed => ClusterStatus {
+                        cluster: registered.cluster.clone(),
+                        health,
+                    },
+                    _ => probe(registered).await,
+                }
+            }
+        }))
+        .await
+    }
+
     /// Probes every cluster at once, so one slow cluster costs at most one timeout.
     pub async fn probe_all(&self) -> Vec<ClusterStatus> {
         let all = self.all();
         join_all(all.iter().map(probe)).await
+    }
+}
+
+/// What a Cluster's status says of its health.
+fn health_from(state: Option<&super::resource::ClusterState>) -> ClusterHealth {
+    use super::resource::REACHABLE;
+    let Some(state) = state else {
+        return ClusterHealth::Pending;
+    };
+    match state.condition(REACHABLE) {
+        Some(c) if c.status == "True" => ClusterHealth::Reachable {
+            version: state.version.clone().unwrap_or_default(),
+        },
+        Some(c) if c.status == "False" => ClusterHealth::Unreachable {
+            reason: c.message.clone(),
+        },
+        _ => ClusterHealth::Pending,
     }
 }
 

@@ -39,6 +39,7 @@ pub async fn preflight_clusters(release: String) -> Result<Vec<ClusterPreflight>
             let reported = match s.health {
                 ClusterHealth::Reachable { version } => version,
                 ClusterHealth::Unreachable { reason } => reason,
+                ClusterHealth::Pending => "not probed yet".into(),
             };
             ClusterPreflight {
                 verdict: matrix::preflight(target, &reported),
