@@ -190,6 +190,17 @@ pub fn preflight(release: &PlatformRelease, reported: &str) -> Verdict {
         };
     };
     let minor = version.minor_line();
+    if minor > release.compatible_max
+        || (!release.needs_latest_compatible() && minor < release.compatible_min)
+    {
+        // Newer than the release knows (or, from 4.3 on, older than it supports): no upgrade
+        // of this cluster makes it fit, it must be replaced or the release must wait.
+        return Verdict::OutsideCompatible {
+            version,
+            min: release.compatible_min,
+            max: release.compatible_max,
+        };
+    }
     if release.needs_latest_compatible() {
         if minor == release.compatible_max {
             Verdict::Ok
@@ -199,14 +210,8 @@ pub fn preflight(release: &PlatformRelease, reported: &str) -> Verdict {
                 required: release.compatible_max,
             }
         }
-    } else if release.is_compatible(minor) {
-        Verdict::Ok
     } else {
-        Verdict::OutsideCompatible {
-            version,
-            min: release.compatible_min,
-            max: release.compatible_max,
-        }
+        Verdict::Ok
     }
 }
 
@@ -333,9 +338,16 @@ mod tests {
                 "{name} {older}"
             );
         }
-        // Newer than the release knows is not "latest compatible" either.
+        // Newer than the release knows cannot be upgraded into it: outside, not "upgrade to".
         let r = release("4.2").unwrap_or_else(|| panic!("4.2"));
-        assert!(preflight(r, "v1.34.4").is_blocking());
+        assert_eq!(
+            preflight(r, "v1.34.4"),
+            Verdict::OutsideCompatible {
+                version: KubeVersion::new(1, 34, 4),
+                min: Minor(1, 30),
+                max: Minor(1, 33)
+            }
+        );
     }
 
     #[test]
