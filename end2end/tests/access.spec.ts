@@ -116,7 +116,13 @@ test("an admin checks a pasted kubeconfig for import; a broken one gets its own 
     env: { ...process.env, KUBECONFIG: west.console_kubeconfig },
     encoding: "utf8",
   });
-  await page.getByTestId("import-kubeconfig").fill(flattened);
+  // Uploaded as a file: the browser reads it into the field.
+  await page.getByTestId("import-file").setInputFiles({
+    name: "west.kubeconfig",
+    mimeType: "text/plain",
+    buffer: Buffer.from(flattened),
+  });
+  await expect(page.getByTestId("import-kubeconfig")).toHaveValue(flattened);
   await page.getByTestId("import-check").click();
   await expect(page.getByTestId("import-version")).toHaveText(sandbox.version);
   await screenshot(page, "import-ok");

@@ -34,9 +34,19 @@ pub fn ImportPage() -> impl IntoView {
                     required
                     spellcheck="false"
                     data-testid="import-kubeconfig"
+                    prop:value=move || kubeconfig.get()
                     on:input=move |ev| kubeconfig.set(event_target_value(&ev))
                     class="rounded border border-slate-300 bg-transparent p-2 font-mono text-xs dark:border-slate-600 focus-ring"
                 ></textarea>
+            </label>
+            <label class="flex items-center gap-2 text-sm">
+                {t!(i18n, import.upload)}
+                <input
+                    type="file"
+                    data-testid="import-file"
+                    class="text-sm focus-ring"
+                    on:change=move |ev| load_file(ev, kubeconfig)
+                />
             </label>
             <label class="flex flex-col gap-1 text-sm">
                 {t!(i18n, import.context)}
@@ -186,3 +196,30 @@ fn Register(kubeconfig: String, context: String, suggested: String) -> impl Into
         </div>
     }
 }
+
+/// Puts the text of the chosen file into the kubeconfig field (read in the browser; nothing is
+/// sent until the user checks the cluster).
+#[cfg(feature = "hydrate")]
+fn load_file(ev: leptos::ev::Event, into: RwSignal<String>) {
+    use wasm_bindgen::JsCast;
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|files| files.get(0)) else {
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await
+            && let Some(text) = text.as_string()
+        {
+            into.set(text);
+        }
+    });
+}
+
+/// Files are read in the browser only.
+#[cfg(not(feature = "hydrate"))]
+fn load_file(_: leptos::ev::Event, _: RwSignal<String>) {}
