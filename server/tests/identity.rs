@@ -503,10 +503,6 @@ fn forged_expired_and_signed_out_sessions_are_refused() {
         );
 
         // Past the absolute timeout: refused and sent to sign in with "expired".
-        use tower_sessions::{
-            SessionStore,
-            session::{Id, Record},
-        };
         let carol = sandbox.user("carol");
         let identity = app::auth::Identity {
             username: carol.email.clone(),
@@ -523,24 +519,11 @@ fn forged_expired_and_signed_out_sessions_are_refused() {
             },
             signed_in_at: server::auth::now() - 13 * 3600,
         };
-        let mut record = Record {
-            id: Id::default(),
-            data: HashMap::from([(
-                server::auth::USER_KEY.to_string(),
-                serde_json::to_value(&user).unwrap_or_default(),
-            )]),
-            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-        };
-        console
-            .auth
-            .store
-            .create(&mut record)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let id = plant_session(console, &user).await;
         let page = sandbox
             .browser()
             .get(format!("{}/admin/clusters", console.origin))
-            .header("cookie", format!("ngc_session={}", record.id))
+            .header("cookie", format!("ngc_session={id}"))
             .send()
             .await
             .unwrap_or_else(|e| panic!("{e}"));
@@ -766,10 +749,7 @@ fn only_users_who_may_create_clusters_may_check_an_import() {
 #[test]
 fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_session() {
     use server::auth::{AuthMode, SessionUser, USER_KEY, now, oidc::SignedIn};
-    use tower_sessions::{
-        SessionStore,
-        session::{Id, Record},
-    };
+    use tower_sessions::{SessionStore, session::Id};
     let (sandbox, console) = (sandbox(), console());
     run(async {
         let team_a = team_namespace(sandbox, "team-a").await;
@@ -811,21 +791,7 @@ fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_
                 signed_in,
                 signed_in_at: now(),
             };
-            let mut record = Record {
-                id: Id::default(),
-                data: HashMap::from([(
-                    USER_KEY.to_string(),
-                    serde_json::to_value(&user).unwrap_or_default(),
-                )]),
-                expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-            };
-            console
-                .auth
-                .store
-                .create(&mut record)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            record.id
+            plant_session(console, &user).await
         };
         let configmaps = |id: Id| {
             let ns = team_a.name.clone();
@@ -1050,4 +1016,31 @@ fn an_admin_registers_a_cluster_and_removes_it_without_touching_it() {
             .await
             .unwrap_or_else(|e| panic!("west's team-a namespace: {e}"));
     })
+}
+
+/// Puts a session for `user` straight into the console's store (as sign-in would) and returns
+/// its id, the session cookie's value.
+async fn plant_session(
+    console: &Console,
+    user: &server::auth::SessionUser,
+) -> tower_sessions::session::Id {
+    use tower_sessions::{
+        SessionStore,
+        session::{Id, Record},
+    };
+    let mut record = Record {
+        id: Id::default(),
+        data: HashMap::from([(
+            server::auth::USER_KEY.to_string(),
+            serde_json::to_value(user).unwrap_or_default(),
+        )]),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    console
+        .auth
+        .store
+        .create(&mut record)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    record.id
 }
