@@ -37,6 +37,8 @@ test("alice signs in through the identity provider and sees only team-a's namesp
   await expect(namespaces.locator(`[data-namespace="${TEAM_B_NS}"]`)).toHaveCount(0);
   await expect(namespaces.locator('[data-namespace="team-b"]')).toHaveCount(0);
   await expect(namespaces.locator('[data-namespace="kube-system"]')).toHaveCount(0);
+  // Nodes are cluster-wide: alice may not list them, and the overview says so.
+  await expect(page.getByTestId("nodes-forbidden")).toBeVisible();
   await screenshot(page, "signed-in-alice");
   expect(errors).toEqual([]);
 });

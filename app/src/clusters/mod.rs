@@ -6,6 +6,7 @@ pub mod impersonate;
 pub mod import;
 mod import_page;
 pub mod namespaces;
+pub mod overview;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod registry;

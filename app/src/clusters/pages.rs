@@ -154,7 +154,10 @@ pub fn ClusterPage() -> impl IntoView {
                             {removable.map(|name| view! { <RemoveCluster name /> })}
                             // Only a cluster that answers has namespaces to list; an unknown or
                             // unreachable one already says why above.
-                            {reachable.then(|| view! { <NamespacesSection cluster=name /> })}
+                            {reachable.then(|| view! {
+                                <super::overview::OverviewSection cluster=name />
+                                <NamespacesSection cluster=name />
+                            })}
                         }
                             .into_any()
                     }
