@@ -21,6 +21,10 @@ pub struct ImportPreview {
 pub enum ImportError {
     #[error("the kubeconfig cannot be read: {reason}. Paste the whole file as kubectl uses it.")]
     InvalidKubeconfig { reason: String },
+    #[error(
+        "the kubeconfig uses {field}, which would make the console server {what}. Paste a kubeconfig with the CA and credential inline (kubectl config view --flatten --raw) and a token or client certificate."
+    )]
+    Unsafe { field: String, what: String },
     #[error("the kubeconfig has no context {context:?}; it has {available:?}. Pick one of those.")]
     NoSuchContext {
         context: String,
@@ -341,6 +345,7 @@ pub mod ssr {
                 }
             },
         };
+        refuse_unsafe(&parsed, &context)?;
         let options = KubeConfigOptions {
             context: Some(context.clone()),
             ..KubeConfigOptions::default()
@@ -401,6 +406,65 @@ pub mod ssr {
         })
     }
 
+    /// A pasted kubeconfig is input from a browser: nothing in it may make the console run a
+    /// command, read its own files, skip certificate checks or go through a proxy.
+    pub fn refuse_unsafe(kubeconfig: &Kubeconfig, context: &str) -> Result<(), ImportError> {
+        let refuse = |field: &str, what: &str| {
+            Err(ImportError::Unsafe {
+                field: field.into(),
+                what: what.into(),
+            })
+        };
+        let ctx = kubeconfig
+            .contexts
+            .iter()
+            .find(|c| c.name == context)
+            .and_then(|c| c.context.clone())
+            .unwrap_or_default();
+        if let Some(user) = kubeconfig
+            .auth_infos
+            .iter()
+            .find(|u| Some(&u.name) == ctx.user.as_ref())
+            .and_then(|u| u.auth_info.as_ref())
+        {
+            if user.exec.is_some() {
+                return refuse("an exec credential plugin", "run a command");
+            }
+            if user.auth_provider.is_some() {
+                return refuse("an auth-provider", "run a credential plugin");
+            }
+            if user.token_file.is_some()
+                || user.client_certificate.is_some()
+                || user.client_key.is_some()
+            {
+                return refuse("file paths for the credential", "read its own files");
+            }
+            if user.impersonate.is_some() || user.impersonate_groups.is_some() {
+                return refuse("impersonation", "act as someone else than the credential");
+            }
+        }
+        if let Some(cluster) = kubeconfig
+            .clusters
+            .iter()
+            .find(|c| c.name == ctx.cluster)
+            .and_then(|c| c.cluster.as_ref())
+        {
+            if cluster.certificate_authority.is_some() {
+                return refuse("a file path for the CA", "read its own files");
+            }
+            if cluster.insecure_skip_tls_verify == Some(true) {
+                return refuse("insecure-skip-tls-verify", "trust any certificate");
+            }
+            if cluster.proxy_url.is_some() {
+                return refuse(
+                    "a proxy-url",
+                    "connect through a proxy the kubeconfig names",
+                );
+            }
+        }
+        Ok(())
+    }
+
     async fn may(
         client: &Client,
         verb: &str,
@@ -452,5 +516,66 @@ pub mod ssr {
                 reason,
             }
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::{ImportError, ssr::check};
+
+    fn kubeconfig(cluster_extra: &str, user: &str) -> String {
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"https://127.0.0.1:9\", {cluster_extra}}}\nusers:\n- name: u\n  user: {{{user}}}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\n"
+        )
+    }
+
+    #[tokio::test]
+    async fn a_pasted_kubeconfig_cannot_make_the_server_run_commands_read_files_or_skip_tls() {
+        let marker = std::env::temp_dir().join(format!("ngc-exec-{}", std::process::id()));
+        let exec = format!(
+            "exec: {{apiVersion: client.authentication.k8s.io/v1, command: /bin/touch, args: [{}]}}",
+            marker.display()
+        );
+        let ca = "certificate-authority-data: Zm9v";
+        let cases = [
+            (ca, exec.as_str(), "exec"),
+            (ca, "tokenFile: /etc/shadow", "file paths"),
+            (
+                ca,
+                "client-certificate: /etc/x.crt, client-key: /etc/x.key",
+                "file paths",
+            ),
+            (
+                "certificate-authority: /etc/ssl/certs/ca.pem",
+                "token: t",
+                "file path for the CA",
+            ),
+            (
+                "insecure-skip-tls-verify: true",
+                "token: t",
+                "insecure-skip-tls-verify",
+            ),
+            (
+                "certificate-authority-data: Zm9v, proxy-url: \"http://127.0.0.1:3128\"",
+                "token: t",
+                "proxy-url",
+            ),
+            (ca, "token: t, as: system:admin", "impersonation"),
+        ];
+        for (cluster, user, field) in cases {
+            match check(&kubeconfig(cluster, user), None).await {
+                Err(ImportError::Unsafe { field: found, .. }) => {
+                    assert!(found.contains(field), "{user}: {found}")
+                }
+                other => panic!("{cluster} / {user}: expected Unsafe, got {other:?}"),
+            }
+        }
+        assert!(!marker.exists(), "the exec plugin ran");
+        // Inline data passes this check (and then fails for the honest reason: nothing listens).
+        let inline = kubeconfig(ca, "token: t");
+        assert!(!matches!(
+            check(&inline, None).await,
+            Err(ImportError::Unsafe { .. })
+        ));
     }
 }

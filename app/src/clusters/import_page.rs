@@ -135,6 +135,10 @@ fn Refusal(refusal: ImportError) -> impl IntoView {
             "version",
             t_string!(i18n, import.version, version = version, range = range).to_string(),
         ),
+        ImportError::Unsafe { field, what } => (
+            "unsafe",
+            t_string!(i18n, import.unsafe_kubeconfig, field = field, what = what).to_string(),
+        ),
         ImportError::MissingRbac { missing } => (
             "rbac",
             t_string!(i18n, import.rbac, missing = missing.join(", ")).to_string(),
