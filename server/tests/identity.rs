@@ -268,10 +268,7 @@ fn alice_sees_team_a_and_not_team_b_through_pages_server_functions_and_the_proxy
             let alice = alice.clone();
             async move {
                 alice
-                    .get(format!(
-                        "{}/clusters/east/api/v1/namespaces/{ns}/configmaps",
-                        console.origin
-                    ))
+                    .get(configmaps_url(console, &ns))
                     .send()
                     .await
                     .unwrap_or_else(|e| panic!("proxy: {e}"))
@@ -296,10 +293,7 @@ fn alice_sees_team_a_and_not_team_b_through_pages_server_functions_and_the_proxy
 
         // A cookie-authenticated write from another site is refused before it reaches a cluster.
         let forged = alice
-            .post(format!(
-                "{}/clusters/east/api/v1/namespaces/{}/configmaps",
-                console.origin, team_a.name
-            ))
+            .post(configmaps_url(console, &team_a.name))
             .header("origin", "http://evil.example")
             .header("content-type", "application/json")
             .body(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"csrf"}}"#)
@@ -548,10 +542,7 @@ fn replicas_sharing_the_redis_store_share_sessions_tokens_and_sign_out() {
             let (alice, ns) = (alice.clone(), team_a.name.clone());
             async move {
                 alice
-                    .get(format!(
-                        "{}/clusters/east/api/v1/namespaces/{ns}/configmaps",
-                        console.origin
-                    ))
+                    .get(configmaps_url(console, &ns))
                     .send()
                     .await
                     .unwrap_or_else(|e| panic!("proxy: {e}"))
@@ -582,10 +573,7 @@ fn replicas_sharing_the_redis_store_share_sessions_tokens_and_sign_out() {
             .to_string();
         let with_token = sandbox
             .browser()
-            .get(format!(
-                "{}/clusters/east/api/v1/namespaces/{}/configmaps",
-                second.origin, team_a.name
-            ))
+            .get(configmaps_url(second, &team_a.name))
             .bearer_auth(&token)
             .send()
             .await
@@ -603,10 +591,7 @@ fn replicas_sharing_the_redis_store_share_sessions_tokens_and_sign_out() {
         assert_eq!(configmaps(first).await, reqwest::StatusCode::UNAUTHORIZED);
         let revoked = sandbox
             .browser()
-            .get(format!(
-                "{}/clusters/east/api/v1/namespaces/{}/configmaps",
-                first.origin, team_a.name
-            ))
+            .get(configmaps_url(first, &team_a.name))
             .bearer_auth(&token)
             .send()
             .await
@@ -798,10 +783,7 @@ fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_
             async move {
                 sandbox
                     .browser()
-                    .get(format!(
-                        "{}/clusters/east/api/v1/namespaces/{ns}/configmaps",
-                        console.origin
-                    ))
+                    .get(configmaps_url(console, &ns))
                     .header("cookie", format!("ngc_session={id}"))
                     .send()
                     .await
@@ -1043,4 +1025,12 @@ async fn plant_session(
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     record.id
+}
+
+/// The cluster proxy's URL for the ConfigMaps of `ns` on east, on `console`.
+fn configmaps_url(console: &Console, ns: &str) -> String {
+    format!(
+        "{}/clusters/east/api/v1/namespaces/{ns}/configmaps",
+        console.origin
+    )
 }
