@@ -167,7 +167,7 @@ impl ClusterRegistry {
     /// its Secret; a deleted Cluster is no longer managed (nothing on it is touched).
     pub async fn follow(self, global: Client) {
         use futures::StreamExt;
-        use kube::runtime::{WatchStreamExt, reflector, watcher};
+        use kube::runtime::{WatchStreamExt, reflector, watcher, watcher::Event};
 
         let api = kube::Api::<super::resource::Cluster>::all(global.clone());
         let (reader, writer) = reflector::store();
@@ -175,13 +175,17 @@ impl ClusterRegistry {
             writer,
             watcher(api, watcher::Config::default()).default_backoff(),
         );
-        let mut events = std::pin::pin!(events.touched_objects());
+        let mut events = std::pin::pin!(events);
         while let Some(event) = events.next().await {
-            if let Err(error) = event {
-                tracing::warn!(%error, "watching Cluster resources");
-                continue;
+            match event {
+                Err(error) => tracing::warn!(%error, "watching Cluster resources"),
+                // The store fills during the initial list and is complete only at InitDone;
+                // syncing on each listed object would see an empty store.
+                Ok(Event::Init | Event::InitApply(_)) => {}
+                Ok(Event::InitDone | Event::Apply(_) | Event::Delete(_)) => {
+                    self.sync(&global, reader.state()).await
+                }
             }
-            self.sync(&global, reader.state()).await;
         }
     }
 
