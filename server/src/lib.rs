@@ -223,11 +223,31 @@ async fn start_controllers(config: &Config, clusters: &ClusterRegistry) {
     }
     tokio::spawn(clusters.clone().follow(global.clone()));
     tokio::spawn(controllers::clusters::run(
-        global,
+        global.clone(),
         kube::runtime::watcher::Config::default(),
         Duration::from_secs(30),
     ));
-    tracing::info!(context = %config.global_context, "cluster controller started");
+    tokio::spawn(controllers::shadows::ensure_shadows(
+        global.clone(),
+        clusters.clone(),
+        Duration::from_secs(30),
+    ));
+    tokio::spawn(controllers::shadows::run(
+        controllers::shadows::Context {
+            global: global.clone(),
+            clusters: clusters.clone(),
+        },
+        kube::runtime::watcher::Config::default(),
+    ));
+    tokio::spawn(controllers::plugins::run(
+        controllers::plugins::Context {
+            global,
+            clusters: clusters.clone(),
+            namespace: app::plugins::resource::PLUGIN_NAMESPACE.into(),
+        },
+        kube::runtime::watcher::Config::default(),
+    ));
+    tracing::info!(context = %config.global_context, "cluster, plugin and cvsh controllers started");
 }
 
 /// Resolves on SIGTERM or Ctrl-C and marks the server not ready.

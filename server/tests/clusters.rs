@@ -6,19 +6,15 @@ mod support;
 
 use std::{net::SocketAddr, time::Duration};
 
-use app::clusters::resource::{
-    Cluster, ClusterSpec, ClusterState, REACHABLE, SecretRef, VERSION_SUPPORTED,
-};
+use app::clusters::resource::{Cluster, ClusterState, REACHABLE, VERSION_SUPPORTED};
 use axum::{Json, Router, routing::get};
-use k8s_openapi::{ByteString, api::core::v1::Secret};
+use k8s_openapi::api::core::v1::Secret;
 use kube::{
     Api,
-    api::{DeleteParams, ObjectMeta, PostParams},
+    api::{DeleteParams, PostParams},
     runtime::watcher,
 };
-use support::{Sandbox, sandbox};
-
-const SYSTEM_NAMESPACE: &str = "nextgen-console-system";
+use support::{SYSTEM_NAMESPACE, Sandbox, sandbox};
 
 /// A TLS server that answers `/version` and an empty node list as an apiserver of
 /// `git_version` would, on `addr` (port 0 for any); stops when the handle shuts down.
@@ -47,24 +43,6 @@ fn fake_apiserver(
     let handle = axum_server::Handle::new();
     tokio::spawn(server::tls::serve(listener, app, tls, handle.clone()));
     (bound, handle)
-}
-
-fn cluster(name: &str, run: &str, server: String, ca: &str, secret: &str) -> Cluster {
-    let mut cluster = Cluster::new(
-        name,
-        ClusterSpec {
-            display_name: Some(name.to_uppercase()),
-            server,
-            ca_data: Some(ca.into()),
-            credential_secret: SecretRef {
-                namespace: SYSTEM_NAMESPACE.into(),
-                name: secret.into(),
-            },
-        },
-    );
-    cluster.metadata.labels =
-        Some([("nextgen-console.test/run".to_string(), run.to_string())].into());
-    cluster
 }
 
 /// Waits until `name`'s status satisfies `want`, returning it; panics with the last status.
@@ -111,46 +89,11 @@ async fn the_controller_reports_version_nodes_and_conditions_and_follows_an_outa
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 
-    let run = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-            % 0xffff_ffff
-    );
+    let run = support::run_id();
     let admin = global.admin_client().await;
-    let pki = sandbox.ca_file.parent().unwrap_or_else(|| panic!("pki"));
-    let secret_name = format!("t-{run}-console");
-    let secret = Secret {
-        metadata: ObjectMeta {
-            name: Some(secret_name.clone()),
-            ..ObjectMeta::default()
-        },
-        data: Some(
-            [
-                (
-                    "tls.crt".to_string(),
-                    ByteString(
-                        std::fs::read(pki.join("console.crt")).unwrap_or_else(|e| panic!("{e}")),
-                    ),
-                ),
-                (
-                    "tls.key".to_string(),
-                    ByteString(
-                        std::fs::read(pki.join("console.key")).unwrap_or_else(|e| panic!("{e}")),
-                    ),
-                ),
-            ]
-            .into(),
-        ),
-        ..Secret::default()
-    };
+    let secret_name =
+        support::console_credential_secret(sandbox, &format!("t-{run}-console")).await;
     let secrets = Api::<Secret>::namespaced(admin.clone(), SYSTEM_NAMESPACE);
-    secrets
-        .create(&PostParams::default(), &secret)
-        .await
-        .unwrap_or_else(|e| panic!("secret: {e}"));
 
     let ca = base64::engine::general_purpose::STANDARD.encode(sandbox.ca_pem());
     let (too_new, _too_new_server) = fake_apiserver(
@@ -177,7 +120,7 @@ async fn the_controller_reports_version_nodes_and_conditions_and_follows_an_outa
         clusters
             .create(
                 &PostParams::default(),
-                &cluster(name, &run, server, &ca, &secret_name),
+                &support::cluster_resource(name, &run, server, &ca, &secret_name),
             )
             .await
             .unwrap_or_else(|e| panic!("cluster {name}: {e}"));

@@ -1,5 +1,8 @@
 //! Cluster plugins: the Administrator view's plugin list.
 
+pub mod catalog;
+pub mod resource;
+
 use leptos::prelude::*;
 
 use crate::i18n::{t_string, use_i18n};

@@ -2,6 +2,7 @@
 //! preflight over the registered workload clusters (ClusterVersionShadow requests follow).
 
 pub mod matrix;
+pub mod shadow;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

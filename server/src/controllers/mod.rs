@@ -2,10 +2,15 @@
 //! CRDs they own (installed at start, so a new console version brings its schema along).
 
 pub mod clusters;
+pub mod plugins;
+pub mod shadows;
 
 use std::time::Duration;
 
-use app::clusters::resource::Cluster;
+use app::{
+    clusters::resource::Cluster, plugins::resource::ClusterPlugin,
+    upgrades::shadow::ClusterVersionShadow,
+};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
     Api, Client, CustomResourceExt,
@@ -15,7 +20,11 @@ use kube::{
 
 /// Every CRD the console owns.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![Cluster::crd()]
+    vec![
+        Cluster::crd(),
+        ClusterPlugin::crd(),
+        ClusterVersionShadow::crd(),
+    ]
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -505,3 +505,97 @@ pub async fn access_review(client: &Client, check: &app::access::AccessCheck) ->
         .status
         .is_some_and(|s| s.allowed)
 }
+
+/// A short id unique to this test run, for names several runs must not share.
+pub fn run_id() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+            % 0xffff_ffff
+    )
+}
+
+/// The namespace on global where Cluster credentials live.
+pub const SYSTEM_NAMESPACE: &str = "nextgen-console-system";
+/// The label a test puts on the resources its own controllers manage.
+pub const RUN_LABEL: &str = "nextgen-console.test/run";
+
+/// A Secret in the system namespace on global with the console's client certificate (valid on
+/// every sandbox cluster), as a registered Cluster references it. Returns its name.
+pub async fn console_credential_secret(sandbox: &Sandbox, name: &str) -> String {
+    use k8s_openapi::{ByteString, api::core::v1::Secret};
+    let pki = sandbox.ca_file.parent().unwrap_or_else(|| panic!("pki"));
+    let read = |file: &str| {
+        ByteString(std::fs::read(pki.join(file)).unwrap_or_else(|e| panic!("{file}: {e}")))
+    };
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            ..ObjectMeta::default()
+        },
+        data: Some(
+            [
+                ("tls.crt".to_string(), read("console.crt")),
+                ("tls.key".to_string(), read("console.key")),
+            ]
+            .into(),
+        ),
+        ..Secret::default()
+    };
+    Api::<Secret>::namespaced(
+        sandbox.cluster("global").admin_client().await,
+        SYSTEM_NAMESPACE,
+    )
+    .create(&PostParams::default(), &secret)
+    .await
+    .unwrap_or_else(|e| panic!("secret {name}: {e}"));
+    name.into()
+}
+
+/// A Cluster resource `name` for the API server at `server`, labelled with `run`, whose
+/// credential is the Secret `secret`.
+pub fn cluster_resource(
+    name: &str,
+    run: &str,
+    server: String,
+    ca: &str,
+    secret: &str,
+) -> app::clusters::resource::Cluster {
+    use app::clusters::resource::{Cluster, ClusterSpec, SecretRef};
+    let mut cluster = Cluster::new(
+        name,
+        ClusterSpec {
+            display_name: Some(name.to_uppercase()),
+            server,
+            ca_data: Some(ca.into()),
+            credential_secret: SecretRef {
+                namespace: SYSTEM_NAMESPACE.into(),
+                name: secret.into(),
+            },
+        },
+    );
+    cluster.metadata.labels = Some([(RUN_LABEL.to_string(), run.to_string())].into());
+    cluster
+}
+
+/// Polls `check` every 200 ms until it returns `Ok`, for at most `secs` seconds; panics with
+/// what was awaited and the last `Err` (what was found instead).
+pub async fn eventually<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(found) if std::time::Instant::now() > deadline => {
+                panic!("not {what} within {secs} s; found {found}")
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}
