@@ -16,6 +16,7 @@ pub mod auth;
 pub mod clusters;
 pub mod error;
 pub mod images;
+pub mod live;
 pub mod monitoring;
 pub mod plugins;
 pub mod projects;

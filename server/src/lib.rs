@@ -6,6 +6,7 @@ pub mod config;
 pub mod controllers;
 pub mod health;
 pub mod layers;
+pub mod live;
 pub mod proxy;
 pub mod select;
 pub mod telemetry;
@@ -108,8 +109,11 @@ pub fn router(state: AppState) -> Router {
             context, shell,
         ))
         .with_state(state.clone());
-    // The proxy streams watches and logs: no compression layer may buffer them.
-    let proxied = proxy::routes().with_state(state.clone());
+    // The proxy and the live streams carry watches and logs: no compression layer may
+    // buffer them.
+    let proxied = proxy::routes()
+        .merge(live::routes())
+        .with_state(state.clone());
     layers::apply(pages, &state.security)
         .merge(proxied)
         .layer(axum::middleware::from_fn_with_state(
