@@ -1,5 +1,5 @@
 // The running sandbox (sandbox/up --detach writes sandbox.json): clusters, kubectl, Dex, users.
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { expect, type Page } from "@playwright/test";
@@ -15,6 +15,7 @@ export interface Sandbox {
   oidc: { issuer: string; client_id: string; client_secret_file: string };
   users: { username: string; email: string; password: string; groups: string[] }[];
   console_port: number;
+  pod_log_file: string;
 }
 
 export const sandboxFile = (() => {
@@ -71,4 +72,9 @@ export async function signInAtDex(page: Page, sandbox: Sandbox, username: string
   await page.locator('input[name="login"]').fill(user.email);
   await page.locator('input[name="password"]').fill(password ?? user.password);
   await page.locator("#submit-login").click();
+}
+
+/** Appends `line` to the file kwok serves as every fake container's log (CRI format). */
+export function writeContainerLog(sandbox: Sandbox, line: string) {
+  appendFileSync(sandbox.pod_log_file, `${new Date().toISOString()} stdout F ${line}\n`);
 }

@@ -19,7 +19,7 @@ use app::{
 };
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::Namespace};
 use kube::{
-    Api, Client, ResourceExt,
+    Api, ResourceExt,
     api::{DeleteParams, Patch, PatchParams, PostParams},
     runtime::watcher,
 };
@@ -27,19 +27,21 @@ use support::{RUN_LABEL, eventually, sandbox};
 
 struct Fixture {
     run: String,
-    admin: Client,
     /// The plugin namespace the controllers use on the workload clusters.
     namespace: String,
     plugins: Api<ClusterPlugin>,
     shadows: Api<ClusterVersionShadow>,
     secret: String,
+    /// The Cluster resources of this run, and the sandbox clusters they point at.
+    clusters: Vec<String>,
+    targets: Vec<&'static str>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Fixture {
     /// Registers `targets` (sandbox clusters) as Cluster resources of this run and starts the
     /// plugin and cvsh controllers for this run's resources, as the console.
-    async fn start(targets: &[&str]) -> (Fixture, Vec<String>) {
+    async fn start(targets: &[&'static str]) -> (Fixture, Vec<String>) {
         use base64::Engine as _;
         let sandbox = sandbox();
         let console = support::client_from(&sandbox.cluster("global").console_kubeconfig).await;
@@ -105,9 +107,10 @@ impl Fixture {
             plugins: Api::all(admin.clone()),
             shadows: Api::all(admin.clone()),
             run,
-            admin,
             namespace,
             secret,
+            clusters: names.clone(),
+            targets: targets.to_vec(),
             tasks,
         };
         (fixture, names)
@@ -225,38 +228,56 @@ impl Fixture {
             .flatten()
             .and_then(|d| d.annotations().get(VERSION_ANNOTATION).cloned())
     }
+}
 
-    async fn stop(self, clusters: &[String], targets: &[&str]) {
+/// Cleans up when the test ends, passed or panicked (a failed run must not leave Clusters and
+/// ClusterPlugins behind for a console on the same sandbox to act on): with fresh clients on a
+/// runtime of its own, since the test's runtime may be unwinding.
+impl Drop for Fixture {
+    fn drop(&mut self) {
         for task in &self.tasks {
             task.abort();
         }
-        for cluster in clusters {
-            for plugin in app::plugins::catalog::CATALOG {
-                let _ = self
-                    .plugins
-                    .delete(
-                        &plugin_resource_name(cluster, plugin.name),
-                        &DeleteParams::default(),
-                    )
-                    .await;
-            }
-            let _ = self.shadows.delete(cluster, &DeleteParams::default()).await;
-            let _ = Api::<Cluster>::all(self.admin.clone())
-                .delete(cluster, &DeleteParams::default())
+        let (clusters, targets) = (self.clusters.clone(), self.targets.clone());
+        let (secret, namespace) = (self.secret.clone(), self.namespace.clone());
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let sandbox = sandbox();
+                let admin = sandbox.cluster("global").admin_client().await;
+                let plugins = Api::<ClusterPlugin>::all(admin.clone());
+                let shadows = Api::<ClusterVersionShadow>::all(admin.clone());
+                let dp = DeleteParams::default();
+                for cluster in &clusters {
+                    // The Cluster first: once it is gone nothing recreates its shadow.
+                    let _ = Api::<Cluster>::all(admin.clone())
+                        .delete(cluster, &dp)
+                        .await;
+                    for plugin in app::plugins::catalog::CATALOG {
+                        let _ = plugins
+                            .delete(&plugin_resource_name(cluster, plugin.name), &dp)
+                            .await;
+                    }
+                    let _ = shadows.delete(cluster, &dp).await;
+                }
+                let _ = Api::<k8s_openapi::api::core::v1::Secret>::namespaced(
+                    admin,
+                    support::SYSTEM_NAMESPACE,
+                )
+                .delete(&secret, &dp)
                 .await;
-        }
-        let _ = Api::<k8s_openapi::api::core::v1::Secret>::namespaced(
-            self.admin.clone(),
-            support::SYSTEM_NAMESPACE,
-        )
-        .delete(&self.secret, &DeleteParams::default())
-        .await;
-        for target in targets {
-            let client = sandbox().cluster(target).admin_client().await;
-            let _ = Api::<Namespace>::all(client)
-                .delete(&self.namespace, &DeleteParams::default())
-                .await;
-        }
+                for target in targets {
+                    let client = sandbox.cluster(target).admin_client().await;
+                    let _ = Api::<Namespace>::all(client).delete(&namespace, &dp).await;
+                }
+            });
+        });
+        let _ = cleanup.join();
     }
 }
 
@@ -451,7 +472,6 @@ async fn plugins_keep_their_lifecycle_rules_and_a_cvsh_update_moves_through_its_
             .condition(PROGRESSING)
             .is_some_and(|c| c.message.contains("downgrades are not supported"))
     );
-    f.stop(&names, &["east"]).await;
 }
 
 #[tokio::test]
@@ -494,5 +514,4 @@ async fn a_forced_update_goes_past_a_blocking_preflight_and_says_so() {
         Some("1.14.0"),
         "the update moves Core plugins only"
     );
-    f.stop(&names, &["west"]).await;
 }

@@ -1,6 +1,7 @@
 //! Clusters: the registry of clusters the console manages, their reachability and version,
 //! the cluster selector and the Administrator view's cluster pages.
 
+mod browser;
 #[cfg(feature = "ssr")]
 pub mod impersonate;
 pub mod import;
@@ -13,6 +14,7 @@ pub mod registry;
 pub mod resource;
 mod selector;
 
+pub use browser::{ResourcePage, ResourcesPage};
 pub use import_page::ImportPage;
 pub use pages::{ClusterPage, ClustersPage, NamespacesRedirect};
 pub use selector::ClusterSelector;
@@ -90,6 +92,15 @@ pub(crate) fn registry() -> Result<registry::ClusterRegistry, ConsoleError> {
     use_context::<registry::ClusterRegistry>().ok_or_else(|| ConsoleError::Internal {
         message: "the cluster registry is not available to this request".into(),
     })
+}
+
+/// A client that acts as the signed-in user on `cluster`.
+#[cfg(feature = "ssr")]
+pub(crate) fn client_as_user(cluster: &str) -> Result<kube::Client, ConsoleError> {
+    let identity = crate::auth::identity()?;
+    registry()?
+        .client_for(cluster, &identity)
+        .map_err(ConsoleError::respond)
 }
 
 /// The registered clusters, without contacting them.

@@ -125,18 +125,28 @@ mod ssr {
 #[component]
 pub fn OverviewSection(cluster: Memo<String>) -> impl IntoView {
     let i18n = use_i18n();
-    let overview = Resource::new(move || cluster.get(), cluster_overview);
+    // Node conditions change on their own: follow the nodes as the user.
+    let (changes, live) = crate::live::use_live(Signal::derive(move || {
+        crate::live::watch_url(&cluster.get(), crate::live::Kind::Nodes, None)
+    }));
+    let overview = Resource::new(
+        move || (cluster.get(), changes.get()),
+        |(c, _)| cluster_overview(c),
+    );
     view! {
         <section class="mt-8 max-w-3xl" aria-labelledby="overview-heading">
-            <h2 id="overview-heading" class="mb-2 text-lg font-semibold">{t!(i18n, overview.title)}</h2>
-            <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
+            <div class="mb-2 flex items-center gap-3">
+                <h2 id="overview-heading" class="text-lg font-semibold">{t!(i18n, overview.title)}</h2>
+                <crate::live::LiveBadge state=live />
+            </div>
+            <Transition fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                         Ok(overview) => view! { <OverviewBody overview /> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

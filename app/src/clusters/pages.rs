@@ -5,14 +5,20 @@ use leptos_router::hooks::use_params_map;
 
 use super::{ClusterHealth, ClusterStatus, probe_cluster, probe_clusters};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::live::{Kind, LiveBadge, use_live, watch_url};
 use crate::ui::{EmptyState, ErrorPanel, PageHeader};
 
 #[component]
 pub fn ClustersPage() -> impl IntoView {
     let i18n = use_i18n();
-    let statuses = Resource::new(|| (), |_| probe_clusters());
+    // Registered clusters' health is their Cluster resource's status: follow those.
+    let (changes, live) = use_live(Signal::derive(|| {
+        watch_url(super::GLOBAL_CLUSTER, Kind::Clusters, None)
+    }));
+    let statuses = Resource::new(move || changes.get(), |_| probe_clusters());
     view! {
         <PageHeader title=Signal::derive(move || t_string!(i18n, pages.clusters_title).to_string())>
+            <LiveBadge state=live />
             <a
                 href="/admin/clusters/import"
                 data-testid="import-link"
@@ -21,7 +27,7 @@ pub fn ClustersPage() -> impl IntoView {
                 {t!(i18n, clusters.import)}
             </a>
         </PageHeader>
-        <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
+        <Transition fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
             {move || Suspend::new(async move {
                 match statuses.await {
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -40,7 +46,7 @@ pub fn ClustersPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -155,6 +161,13 @@ pub fn ClusterPage() -> impl IntoView {
                             // Only a cluster that answers has namespaces to list; an unknown or
                             // unreachable one already says why above.
                             {reachable.then(|| view! {
+                                <a
+                                    href=format!("/admin/clusters/{}/resources", name.get_untracked())
+                                    class="mt-4 inline-block rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50 dark:border-slate-600 dark:hover:bg-slate-800 focus-ring"
+                                    data-testid="browse-resources"
+                                >
+                                    {t!(i18n, browser.open)}
+                                </a>
                                 <super::overview::OverviewSection cluster=name />
                                 <NamespacesSection cluster=name />
                             })}

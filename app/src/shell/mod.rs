@@ -188,6 +188,16 @@ fn Document() -> impl IntoView {
                                     ssr=SsrMode::InOrder
                                 />
                                 <Route
+                                    path=path!("/admin/clusters/:name/resources")
+                                    view=clusters::ResourcesPage
+                                    ssr=SsrMode::InOrder
+                                />
+                                <Route
+                                    path=path!("/admin/clusters/:name/resources/:kind/:namespace/:object")
+                                    view=clusters::ResourcePage
+                                    ssr=SsrMode::InOrder
+                                />
+                                <Route
                                     path=path!("/admin/clusters/:name/namespaces")
                                     view=clusters::NamespacesRedirect
                                 />
@@ -202,8 +212,18 @@ fn Document() -> impl IntoView {
                                     ssr=SsrMode::InOrder
                                 />
                                 <Route
+                                    path=path!("/admin/plugins/:name")
+                                    view=plugins::PluginPage
+                                    ssr=SsrMode::InOrder
+                                />
+                                <Route
                                     path=path!("/admin/upgrades")
                                     view=upgrades::UpgradesPage
+                                    ssr=SsrMode::InOrder
+                                />
+                                <Route
+                                    path=path!("/admin/upgrades/:cluster")
+                                    view=upgrades::ShadowPage
                                     ssr=SsrMode::InOrder
                                 />
                                 <Route

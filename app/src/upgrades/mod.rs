@@ -3,6 +3,9 @@
 
 pub mod matrix;
 pub mod shadow;
+mod shadows_page;
+
+pub use shadows_page::ShadowPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -58,6 +61,7 @@ pub fn UpgradesPage() -> impl IntoView {
         <PageHeader title=Signal::derive(move || t_string!(i18n, pages.upgrades_title).to_string()) />
         <SupportMatrix />
         <Preflight />
+        <shadows_page::ClusterUpdates />
     }
 }
 
