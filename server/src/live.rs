@@ -15,7 +15,6 @@ use std::{convert::Infallible, time::Duration};
 use axum::{
     Extension, Router,
     extract::{Query, State},
-    http::StatusCode,
     response::{
         IntoResponse, Response,
         sse::{Event as SseEvent, KeepAlive, Sse},
@@ -31,7 +30,6 @@ use kube::{
 use serde::Deserialize;
 
 use app::{
-    ConsoleError,
     auth::Identity,
     clusters::registry::ClusterRegistry,
     live::{Change, Kind},
@@ -55,8 +53,12 @@ pub struct WatchQuery {
     pub namespace: Option<String>,
 }
 
-fn refuse(status: StatusCode, message: String) -> Response {
-    (status, message).into_response()
+/// A stream that only says why it cannot follow: an EventSource treats an HTTP error as a
+/// connection to retry, while a `refused` event tells the page to stop and show the reason.
+fn refuse(message: String) -> Response {
+    sse(stream::once(async move {
+        Ok(SseEvent::default().event("refused").data(message))
+    }))
 }
 
 fn api_resource(kind: Kind) -> ApiResource {
@@ -90,21 +92,15 @@ async fn watch(
     Query(query): Query<WatchQuery>,
 ) -> Response {
     let Some(kind) = Kind::parse(&query.kind) else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "{:?} cannot be followed; one of {}",
-                query.kind,
-                Kind::ALL.map(Kind::as_str).join(", ")
-            ),
-        );
+        return refuse(format!(
+            "{:?} cannot be followed; one of {}",
+            query.kind,
+            Kind::ALL.map(Kind::as_str).join(", ")
+        ));
     };
     let client = match clusters.client_for(&query.cluster, &identity) {
         Ok(client) => client,
-        Err(error @ ConsoleError::ClusterNotFound { .. }) => {
-            return refuse(StatusCode::NOT_FOUND, error.to_string());
-        }
-        Err(error) => return refuse(StatusCode::BAD_GATEWAY, error.to_string()),
+        Err(error) => return refuse(error.to_string()),
     };
     let resource = api_resource(kind);
     let namespace = query.namespace.filter(|ns| !ns.is_empty());
@@ -175,7 +171,7 @@ async fn logs(
     use futures::AsyncBufReadExt;
     let client = match clusters.client_for(&query.cluster, &identity) {
         Ok(client) => client,
-        Err(error) => return refuse(StatusCode::NOT_FOUND, error.to_string()),
+        Err(error) => return refuse(error.to_string()),
     };
     let pods = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client, &query.namespace);
     let params = LogParams {

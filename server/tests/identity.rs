@@ -1034,3 +1034,98 @@ fn configmaps_url(console: &Console, ns: &str) -> String {
         console.origin
     )
 }
+
+/// Reads a Server-Sent Events response until an event named `want` (or `refused`) arrives;
+/// returns (name, data).
+async fn next_sse(
+    response: &mut reqwest::Response,
+    buffer: &mut String,
+    want: &str,
+) -> (String, String) {
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let mut name = "message".to_string();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if name == want || name == "refused" {
+                return (name, data);
+            }
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {want} event within 20 s"))
+            .unwrap_or_else(|e| panic!("stream: {e}"))
+            .unwrap_or_else(|| panic!("the stream ended before {want}"));
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[test]
+fn live_streams_carry_only_what_the_user_may_watch() {
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let team_a = team_namespace(sandbox, "team-a").await;
+        let team_b = team_namespace(sandbox, "team-b").await;
+        let alice = signed_in(sandbox, console, "alice").await;
+        let open = |query: String| {
+            let alice = alice.clone();
+            let url = format!("{}/api/live/watch?{query}", console.origin);
+            async move {
+                alice
+                    .get(url)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("live: {e}"))
+            }
+        };
+
+        // Her team's namespace: ready, then a change made on the cluster arrives.
+        let mut own = open(format!(
+            "cluster=east&kind=configmaps&namespace={}",
+            team_a.name
+        ))
+        .await;
+        assert_eq!(own.status(), reqwest::StatusCode::OK);
+        let mut buffer = String::new();
+        assert_eq!(next_sse(&mut own, &mut buffer, "ready").await.0, "ready");
+        let east = sandbox.cluster("east").admin_client().await;
+        let map: k8s_openapi::api::core::v1::ConfigMap =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "seen-live"}}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        Api::namespaced(east.clone(), &team_a.name)
+            .create(&PostParams::default(), &map)
+            .await
+            .unwrap_or_else(|e| panic!("configmap: {e}"));
+        let (name, data) = next_sse(&mut own, &mut buffer, "change").await;
+        assert_eq!(name, "change");
+        let change: app::live::Change =
+            serde_json::from_str(&data).unwrap_or_else(|e| panic!("{data}: {e}"));
+        assert_eq!(
+            (change.action.as_str(), change.name.as_str()),
+            ("applied", "seen-live")
+        );
+
+        // Another team's namespace, Secrets cluster-wide, an unknown cluster: refused, with why.
+        for query in [
+            format!("cluster=east&kind=configmaps&namespace={}", team_b.name),
+            "cluster=east&kind=secrets".to_string(),
+            "cluster=north&kind=pods".to_string(),
+        ] {
+            let mut other = open(query.clone()).await;
+            let mut buffer = String::new();
+            let (name, reason) = next_sse(&mut other, &mut buffer, "ready").await;
+            assert_eq!(name, "refused", "{query}: {reason}");
+            assert!(
+                reason.contains("forbidden") || reason.contains("not registered"),
+                "{query}: {reason}"
+            );
+        }
+    })
+}

@@ -184,11 +184,20 @@ pub fn ClusterPage() -> impl IntoView {
 #[component]
 fn NamespacesSection(cluster: Memo<String>) -> impl IntoView {
     let i18n = use_i18n();
-    let namespaces = Resource::new(move || cluster.get(), super::namespaces::list_namespaces);
+    let (changes, live) = use_live(Signal::derive(move || {
+        watch_url(&cluster.get(), Kind::Namespaces, None)
+    }));
+    let namespaces = Resource::new(
+        move || (cluster.get(), changes.get()),
+        |(c, _)| super::namespaces::list_namespaces(c),
+    );
     view! {
         <section class="mt-8 max-w-2xl" aria-labelledby="namespaces-heading">
-            <h2 id="namespaces-heading" class="mb-2 text-lg font-semibold">{t!(i18n, clusters.namespaces)}</h2>
-            <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
+            <div class="mb-2 flex items-center gap-3">
+                <h2 id="namespaces-heading" class="text-lg font-semibold">{t!(i18n, clusters.namespaces)}</h2>
+                <LiveBadge state=live />
+            </div>
+            <Transition fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
                 {move || Suspend::new(async move {
                     match namespaces.await {
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -223,7 +232,7 @@ fn NamespacesSection(cluster: Memo<String>) -> impl IntoView {
                         .into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
