@@ -226,32 +226,22 @@ async fn start_controllers(config: &Config, clusters: &ClusterRegistry) {
         return;
     }
     tokio::spawn(clusters.clone().follow(global.clone()));
-    tokio::spawn(controllers::clusters::run(
-        global.clone(),
-        kube::runtime::watcher::Config::default(),
-        Duration::from_secs(30),
-    ));
-    tokio::spawn(controllers::shadows::ensure_shadows(
-        global.clone(),
-        clusters.clone(),
-        Duration::from_secs(30),
-    ));
-    tokio::spawn(controllers::shadows::run(
-        controllers::shadows::Context {
-            global: global.clone(),
-            clusters: clusters.clone(),
-        },
-        kube::runtime::watcher::Config::default(),
-    ));
-    tokio::spawn(controllers::plugins::run(
-        controllers::plugins::Context {
-            global,
-            clusters: clusters.clone(),
-            namespace: app::plugins::resource::PLUGIN_NAMESPACE.into(),
-        },
-        kube::runtime::watcher::Config::default(),
-    ));
-    tracing::info!(context = %config.global_context, "cluster, plugin and cvsh controllers started");
+    let identity = format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "console".into()),
+        std::process::id()
+    );
+    let clusters = clusters.clone();
+    tokio::spawn(async move {
+        controllers::leader::lead(
+            global.clone(),
+            identity,
+            controllers::leader::LEASE_NAME,
+            || controllers::spawn_all(global.clone(), clusters.clone()),
+        )
+        .await
+    });
+    tracing::info!(context = %config.global_context, "controllers start on the replica that holds the lease");
 }
 
 /// Resolves on SIGTERM or Ctrl-C and marks the server not ready.

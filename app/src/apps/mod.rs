@@ -1,5 +1,7 @@
 //! Applications: the Container Platform view's application list, scoped to the selected project.
 
+pub mod resource;
+
 use leptos::prelude::*;
 
 use crate::i18n::{t_string, use_i18n};

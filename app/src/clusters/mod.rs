@@ -103,6 +103,13 @@ pub(crate) fn client_as_user(cluster: &str) -> Result<kube::Client, ConsoleError
         .map_err(ConsoleError::respond)
 }
 
+/// Whether the global cluster (where platform resources live) is registered; without it, pages
+/// of platform resources are empty rather than failing.
+#[cfg(feature = "ssr")]
+pub(crate) fn has_global() -> bool {
+    registry().is_ok_and(|r| r.list().iter().any(|c| c.name == GLOBAL_CLUSTER))
+}
+
 /// The registered clusters, without contacting them.
 #[server]
 pub async fn list_clusters() -> Result<Vec<ClusterRef>, ConsoleError> {

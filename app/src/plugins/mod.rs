@@ -62,6 +62,9 @@ fn plugins_api() -> Result<kube::Api<resource::ClusterPlugin>, ConsoleError> {
 /// Every plugin on every cluster the user may list ClusterPlugins of.
 #[server]
 pub async fn list_plugins() -> Result<Vec<PluginRow>, ConsoleError> {
+    if !crate::clusters::has_global() {
+        return Ok(Vec::new());
+    }
     let list = plugins_api()?
         .list(&Default::default())
         .await

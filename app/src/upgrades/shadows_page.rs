@@ -44,6 +44,9 @@ impl From<super::shadow::ClusterVersionShadow> for ShadowView {
 
 #[server]
 pub async fn list_shadows() -> Result<Vec<ShadowView>, ConsoleError> {
+    if !crate::clusters::has_global() {
+        return Ok(Vec::new());
+    }
     let list = shadows_api()?
         .list(&Default::default())
         .await

@@ -1,14 +1,16 @@
 //! The console's controllers, which act with its own credential on the global cluster, and the
 //! CRDs they own (installed at start, so a new console version brings its schema along).
 
+pub mod apps;
 pub mod clusters;
+pub mod leader;
 pub mod plugins;
 pub mod shadows;
 
 use std::time::Duration;
 
 use app::{
-    clusters::resource::Cluster, plugins::resource::ClusterPlugin,
+    apps::resource::Application, clusters::resource::Cluster, plugins::resource::ClusterPlugin,
     upgrades::shadow::ClusterVersionShadow,
 };
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -24,6 +26,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         Cluster::crd(),
         ClusterPlugin::crd(),
         ClusterVersionShadow::crd(),
+        Application::crd(),
     ]
 }
 
@@ -61,4 +64,44 @@ pub async fn install_crds(global: &Client) -> Result<(), InstallError> {
         .map_err(|_| InstallError::NotEstablished { name })?;
     }
     Ok(())
+}
+
+/// Starts every controller (on the replica that leads): Cluster status, ClusterVersionShadow
+/// (and one per registered cluster), ClusterPlugin and Application.
+pub fn spawn_all(
+    global: kube::Client,
+    clusters: app::clusters::registry::ClusterRegistry,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use kube::runtime::watcher::Config;
+    vec![
+        tokio::spawn(clusters::run(
+            global.clone(),
+            Config::default(),
+            Duration::from_secs(30),
+        )),
+        tokio::spawn(shadows::ensure_shadows(
+            global.clone(),
+            clusters.clone(),
+            Duration::from_secs(30),
+        )),
+        tokio::spawn(shadows::run(
+            shadows::Context {
+                global: global.clone(),
+                clusters: clusters.clone(),
+            },
+            Config::default(),
+        )),
+        tokio::spawn(plugins::run(
+            plugins::Context {
+                global: global.clone(),
+                clusters: clusters.clone(),
+                namespace: app::plugins::resource::PLUGIN_NAMESPACE.into(),
+            },
+            Config::default(),
+        )),
+        tokio::spawn(apps::run(
+            apps::Context::new(global, clusters),
+            Config::default(),
+        )),
+    ]
 }

@@ -212,8 +212,13 @@ pub struct TestNamespace {
 
 impl TestNamespace {
     pub async fn create(cluster: &SandboxCluster, prefix: &str) -> Self {
+        Self::named(cluster, &format!("t-{prefix}-{:08x}", rand_u32())).await
+    }
+
+    /// A namespace called `name` (several clusters may need the same one).
+    pub async fn named(cluster: &SandboxCluster, name: &str) -> Self {
         let client = cluster.admin_client().await;
-        let name = format!("t-{prefix}-{:08x}", rand_u32());
+        let name = name.to_string();
         let ns = Namespace {
             metadata: ObjectMeta {
                 name: Some(name.clone()),
@@ -598,4 +603,103 @@ where
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
         }
     }
+}
+
+/// A TCP forwarder on loopback in front of an API server: `stop` cuts every connection and
+/// stops listening (the cluster is unreachable through it), `start` listens on the same port
+/// again. Lets a test take a shared sandbox cluster away from one client only.
+pub struct Forwarder {
+    pub addr: std::net::SocketAddr,
+    target: String,
+    tasks: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Forwarder {
+    pub async fn new(target_url: &str) -> Self {
+        let target = target_url
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("forwarder: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let mut forwarder = Forwarder {
+            addr,
+            target,
+            tasks: None,
+        };
+        forwarder.serve(listener);
+        forwarder
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let target = self.target.clone();
+        self.tasks = Some(tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Stops listening and cuts every open connection.
+    pub fn stop(&mut self) {
+        if let Some(task) = self.tasks.take() {
+            task.abort();
+        }
+    }
+
+    pub async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .unwrap_or_else(|e| panic!("forwarder on {}: {e}", self.addr));
+        self.serve(listener);
+    }
+}
+
+/// A kubeconfig file with the sandbox console's contexts plus `name`, which reaches `cluster`'s
+/// API server through `via` (same CA and credential).
+pub fn kubeconfig_with_alias(
+    sandbox: &Sandbox,
+    cluster: &str,
+    name: &str,
+    via: std::net::SocketAddr,
+) -> tempfile::NamedTempFile {
+    let mut kubeconfig = Kubeconfig::read_from(&sandbox.console_kubeconfig)
+        .unwrap_or_else(|e| panic!("console kubeconfig: {e}"));
+    let context = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == cluster)
+        .cloned()
+        .unwrap_or_else(|| panic!("no context {cluster}"));
+    let inner = context.context.clone().unwrap_or_default();
+    let mut entry = kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == inner.cluster)
+        .cloned()
+        .unwrap_or_else(|| panic!("no cluster {}", inner.cluster));
+    entry.name = name.to_string();
+    if let Some(c) = entry.cluster.as_mut() {
+        c.server = Some(format!("https://{via}"));
+        // The serving certificate names 127.0.0.1, which the forwarder's address also is.
+    }
+    kubeconfig.clusters.push(entry);
+    let mut alias = context;
+    alias.name = name.to_string();
+    if let Some(c) = alias.context.as_mut() {
+        c.cluster = name.to_string();
+    }
+    kubeconfig.contexts.push(alias);
+    let file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+    let yaml = serde_json::to_string(&kubeconfig).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(file.path(), yaml).unwrap_or_else(|e| panic!("{e}"));
+    file
 }

@@ -1,0 +1,525 @@
+//! The Application resource (`applications.platform.nextgen-console.io`, namespaced: it lives in
+//! its project's namespace on the global cluster): a workload template (a Deployment, optionally
+//! a Service and ConfigMaps), the member clusters it is placed on and per-cluster overrides. The
+//! console's controller applies it to every placed cluster and writes each cluster's state, the
+//! aggregate health and the revision history into the status.
+//!
+//! This module is the resource and the pure decisions (revisions, what is applied to a cluster,
+//! health); the controller in the server carries them out.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The field manager of everything the application controller applies to member clusters.
+pub const FIELD_MANAGER: &str = "nextgen-console-apps";
+/// The finalizer that keeps an Application until its workloads are gone from every cluster.
+pub const FINALIZER: &str = "platform.nextgen-console.io/cleanup";
+/// Labels on every object applied to a member cluster.
+pub const APP_LABEL: &str = "platform.nextgen-console.io/application";
+pub const PROJECT_LABEL: &str = "platform.nextgen-console.io/project";
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// The annotation with the application revision an object was applied from.
+pub const REVISION_ANNOTATION: &str = "platform.nextgen-console.io/revision";
+/// The annotation a change carries to say why (shown in the history).
+pub const CAUSE_ANNOTATION: &str = "platform.nextgen-console.io/change-cause";
+/// How many revisions the history keeps unless the spec says otherwise.
+pub const DEFAULT_HISTORY: usize = 10;
+
+#[cfg(feature = "ssr")]
+fn preserve(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+}
+
+#[cfg(feature = "ssr")]
+fn preserve_optional(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object", "nullable": true, "x-kubernetes-preserve-unknown-fields": true
+    })
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(kube::CustomResource, schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "ssr",
+    kube(
+        group = "platform.nextgen-console.io",
+        version = "v1alpha1",
+        kind = "Application",
+        plural = "applications",
+        namespaced,
+        status = "ApplicationState",
+        shortname = "ngapp",
+        printcolumn = r#"{"name":"Clusters","type":"string","jsonPath":".spec.placement"}"#,
+        printcolumn = r#"{"name":"Revision","type":"integer","jsonPath":".status.revision"}"#,
+        printcolumn = r#"{"name":"Health","type":"string","jsonPath":".status.health"}"#
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSpec {
+    pub template: WorkloadTemplate,
+    /// The member clusters the application runs on.
+    pub placement: Vec<String>,
+    #[serde(default)]
+    pub overrides: Vec<ClusterOverride>,
+    /// Revisions kept in the history (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadTemplate {
+    /// A Deployment's `spec`, any valid field (the member cluster's API server validates it).
+    #[cfg_attr(feature = "ssr", schemars(schema_with = "preserve"))]
+    pub deployment: Value,
+    /// A Service's `spec` in front of it; its selector defaults to the Deployment's pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(schema_with = "preserve_optional"))]
+    pub service: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_maps: Vec<ConfigMapTemplate>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ConfigMapTemplate {
+    pub name: String,
+    #[serde(default)]
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ClusterOverride {
+    pub cluster: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    /// Replaces the image of every container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Set on every container (replacing a variable of the same name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub enum Health {
+    /// Not synced yet.
+    #[default]
+    Pending,
+    Healthy,
+    Progressing,
+    Degraded,
+    Unreachable,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationState {
+    #[serde(default)]
+    pub health: Health,
+    /// The revision of the current template.
+    #[serde(default)]
+    pub revision: i64,
+    /// Past and current templates, newest first.
+    #[serde(default)]
+    pub history: Vec<Revision>,
+    #[serde(default)]
+    pub clusters: Vec<ClusterSync>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub revision: i64,
+    pub template: WorkloadTemplate,
+    pub created_time: String,
+    #[serde(default)]
+    pub cause: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSync {
+    pub cluster: String,
+    pub namespace: String,
+    pub health: Health,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_revision: Option<i64>,
+    #[serde(default)]
+    pub desired: i32,
+    #[serde(default)]
+    pub ready: i32,
+    #[serde(default)]
+    pub available: i32,
+    #[serde(default)]
+    pub updated: i32,
+    /// The Deployment's conditions, as "Type=Status (Reason)".
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// What was found changed on the cluster and set back at the last sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<String>,
+    #[serde(default)]
+    pub consecutive_failures: u32,
+}
+
+/// The next revision bookkeeping: a template unlike the current revision's becomes a new
+/// revision (an old template again, as after a rollback, too); the history keeps `limit`.
+pub fn record_revision(
+    state: &mut ApplicationState,
+    template: &WorkloadTemplate,
+    cause: &str,
+    now: &str,
+    limit: usize,
+) -> bool {
+    if state
+        .history
+        .first()
+        .is_some_and(|current| &current.template == template)
+    {
+        return false;
+    }
+    let next = state.history.iter().map(|r| r.revision).max().unwrap_or(0) + 1;
+    state.history.insert(
+        0,
+        Revision {
+            revision: next,
+            template: template.clone(),
+            created_time: now.into(),
+            cause: cause.into(),
+        },
+    );
+    state.history.truncate(limit.max(1));
+    state.revision = next;
+    true
+}
+
+/// Line endings as saved: CRLF (and lone CR) become LF, so text edited on Windows and on Linux
+/// is stored alike.
+pub fn normalize_line_endings(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// The Deployment applied to `cluster`: the template's spec with the console's labels, a
+/// default selector, and the cluster's overrides.
+pub fn render_deployment(
+    name: &str,
+    namespace: &str,
+    project: &str,
+    revision: i64,
+    template: &WorkloadTemplate,
+    overrides: Option<&ClusterOverride>,
+) -> Value {
+    let mut spec = template.deployment.clone();
+    if !spec.is_object() {
+        spec = json!({});
+    }
+    let pod_labels = json!({"app.kubernetes.io/name": name, APP_LABEL: name});
+    if spec["selector"].is_null() {
+        spec["selector"] = json!({"matchLabels": pod_labels});
+    }
+    if let Some(labels) = spec["template"]["metadata"]["labels"].as_object_mut() {
+        if let Some(defaults) = pod_labels.as_object() {
+            for (k, v) in defaults {
+                labels.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    } else {
+        spec["template"]["metadata"]["labels"] = pod_labels;
+    }
+    if let Some(o) = overrides {
+        if let Some(replicas) = o.replicas {
+            spec["replicas"] = json!(replicas);
+        }
+        if let Some(containers) = spec["template"]["spec"]["containers"].as_array_mut() {
+            for container in containers {
+                if let Some(image) = &o.image {
+                    container["image"] = json!(image);
+                }
+                for var in &o.env {
+                    let env = container["env"].as_array().cloned().unwrap_or_default();
+                    let mut env: Vec<Value> = env
+                        .into_iter()
+                        .filter(|e| e["name"] != json!(var.name))
+                        .collect();
+                    env.push(json!({"name": var.name, "value": var.value}));
+                    container["env"] = json!(env);
+                }
+            }
+        }
+    }
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {APP_LABEL: name, PROJECT_LABEL: project, MANAGED_BY: "nextgen-console"},
+            "annotations": {REVISION_ANNOTATION: revision.to_string()},
+        },
+        "spec": spec,
+    })
+}
+
+/// The Service in front of the Deployment, if the template has one.
+pub fn render_service(
+    name: &str,
+    namespace: &str,
+    project: &str,
+    template: &WorkloadTemplate,
+) -> Option<Value> {
+    let mut spec = template.service.clone()?;
+    if spec["selector"].is_null() {
+        spec["selector"] = json!({APP_LABEL: name});
+    }
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {APP_LABEL: name, PROJECT_LABEL: project, MANAGED_BY: "nextgen-console"},
+        },
+        "spec": spec,
+    }))
+}
+
+pub fn render_config_maps(
+    name: &str,
+    namespace: &str,
+    project: &str,
+    template: &WorkloadTemplate,
+) -> Vec<Value> {
+    template
+        .config_maps
+        .iter()
+        .map(|cm| {
+            let data: BTreeMap<&String, String> = cm
+                .data
+                .iter()
+                .map(|(k, v)| (k, normalize_line_endings(v)))
+                .collect();
+            json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": cm.name,
+                    "namespace": namespace,
+                    "labels": {APP_LABEL: name, PROJECT_LABEL: project, MANAGED_BY: "nextgen-console"},
+                },
+                "data": data,
+            })
+        })
+        .collect()
+}
+
+/// One cluster's health from its Deployment's status.
+pub fn deployment_health(deployment: &Value) -> (Health, String) {
+    let want = deployment["spec"]["replicas"].as_i64().unwrap_or(1);
+    let status = &deployment["status"];
+    let n = |key: &str| status[key].as_i64().unwrap_or(0);
+    let current =
+        status["observedGeneration"].as_i64() >= deployment["metadata"]["generation"].as_i64();
+    let conditions = status["conditions"].as_array().cloned().unwrap_or_default();
+    let failed = conditions.iter().find(|c| {
+        (c["type"] == "Progressing" && c["status"] == "False")
+            || (c["type"] == "ReplicaFailure" && c["status"] == "True")
+    });
+    if let Some(c) = failed {
+        return (
+            Health::Degraded,
+            format!(
+                "{}: {}",
+                c["reason"].as_str().unwrap_or_default(),
+                c["message"].as_str().unwrap_or_default()
+            ),
+        );
+    }
+    if current
+        && n("updatedReplicas") == want
+        && n("availableReplicas") == want
+        && n("replicas") == want
+    {
+        (
+            Health::Healthy,
+            format!("{want} of {want} replicas available"),
+        )
+    } else {
+        (
+            Health::Progressing,
+            format!(
+                "{} of {want} updated, {} available",
+                n("updatedReplicas"),
+                n("availableReplicas")
+            ),
+        )
+    }
+}
+
+/// The application's health from its clusters': any unreachable makes it Unreachable, then any
+/// degraded Degraded, then any not yet done Progressing; all healthy is Healthy.
+pub fn aggregate(clusters: &[ClusterSync]) -> Health {
+    if clusters.is_empty() {
+        return Health::Pending;
+    }
+    [
+        Health::Unreachable,
+        Health::Degraded,
+        Health::Progressing,
+        Health::Pending,
+    ]
+    .into_iter()
+    .find(|h| clusters.iter().any(|c| c.health == *h))
+    .unwrap_or(Health::Healthy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(image: &str) -> WorkloadTemplate {
+        WorkloadTemplate {
+            deployment: json!({
+                "replicas": 2,
+                "template": {"spec": {"containers": [{"name": "web", "image": image, "env": [{"name": "MODE", "value": "a"}]}]}}
+            }),
+            ..WorkloadTemplate::default()
+        }
+    }
+
+    #[test]
+    fn a_changed_template_is_a_new_revision_and_the_history_keeps_the_limit() {
+        let mut state = ApplicationState::default();
+        assert!(record_revision(
+            &mut state,
+            &template("web:1"),
+            "created",
+            "t1",
+            3
+        ));
+        assert!(!record_revision(
+            &mut state,
+            &template("web:1"),
+            "",
+            "t2",
+            3
+        ));
+        for (i, image) in ["web:2", "web:3", "web:1"].iter().enumerate() {
+            assert!(record_revision(
+                &mut state,
+                &template(image),
+                "",
+                &format!("t{i}"),
+                3
+            ));
+        }
+        assert_eq!(state.revision, 4);
+        let kept: Vec<i64> = state.history.iter().map(|r| r.revision).collect();
+        assert_eq!(kept, [4, 3, 2]);
+    }
+
+    #[test]
+    fn overrides_set_replicas_image_and_env_on_the_rendered_deployment() {
+        let o = ClusterOverride {
+            cluster: "west".into(),
+            replicas: Some(5),
+            image: Some("web:9".into()),
+            env: vec![EnvVar {
+                name: "MODE".into(),
+                value: "b".into(),
+            }],
+        };
+        let d = render_deployment("web", "team-a", "team-a", 3, &template("web:1"), Some(&o));
+        assert_eq!(d["spec"]["replicas"], 5);
+        let container = &d["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["image"], "web:9");
+        assert_eq!(container["env"], json!([{"name": "MODE", "value": "b"}]));
+        assert_eq!(d["spec"]["selector"]["matchLabels"][APP_LABEL], "web");
+        assert_eq!(
+            d["spec"]["template"]["metadata"]["labels"][APP_LABEL],
+            "web"
+        );
+        assert_eq!(d["metadata"]["annotations"][REVISION_ANNOTATION], "3");
+        let plain = render_deployment("web", "team-a", "team-a", 3, &template("web:1"), None);
+        assert_eq!(plain["spec"]["replicas"], 2);
+    }
+
+    #[test]
+    fn config_map_text_is_saved_with_unix_line_endings() {
+        let t = WorkloadTemplate {
+            config_maps: vec![ConfigMapTemplate {
+                name: "conf".into(),
+                data: [("app.ini".to_string(), "a=1\r\nb=2\rc=3\n".to_string())].into(),
+            }],
+            ..WorkloadTemplate::default()
+        };
+        let maps = render_config_maps("web", "ns", "p", &t);
+        assert_eq!(maps[0]["data"]["app.ini"], "a=1\nb=2\nc=3\n");
+    }
+
+    #[test]
+    fn health_aggregates_worst_first() {
+        let sync = |health| ClusterSync {
+            health,
+            ..ClusterSync::default()
+        };
+        assert_eq!(aggregate(&[]), Health::Pending);
+        assert_eq!(
+            aggregate(&[sync(Health::Healthy), sync(Health::Healthy)]),
+            Health::Healthy
+        );
+        assert_eq!(
+            aggregate(&[sync(Health::Healthy), sync(Health::Progressing)]),
+            Health::Progressing
+        );
+        assert_eq!(
+            aggregate(&[sync(Health::Degraded), sync(Health::Progressing)]),
+            Health::Degraded
+        );
+        assert_eq!(
+            aggregate(&[sync(Health::Degraded), sync(Health::Unreachable)]),
+            Health::Unreachable
+        );
+    }
+
+    #[test]
+    fn a_deployment_is_healthy_when_rolled_out_and_degraded_past_its_deadline() {
+        let mut d = json!({
+            "metadata": {"generation": 2},
+            "spec": {"replicas": 3},
+            "status": {"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 3}
+        });
+        assert_eq!(deployment_health(&d).0, Health::Healthy);
+        d["status"]["updatedReplicas"] = json!(1);
+        assert_eq!(deployment_health(&d).0, Health::Progressing);
+        d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "too slow"}]);
+        let (health, message) = deployment_health(&d);
+        assert_eq!(health, Health::Degraded);
+        assert!(message.contains("ProgressDeadlineExceeded"));
+    }
+}
