@@ -13,6 +13,7 @@ pub enum Kind {
     Clusters,
     ClusterPlugins,
     ClusterVersionShadows,
+    Applications,
     Namespaces,
     Nodes,
     Deployments,
@@ -32,10 +33,11 @@ pub struct ApiResourceInfo {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Clusters,
         Kind::ClusterPlugins,
         Kind::ClusterVersionShadows,
+        Kind::Applications,
         Kind::Namespaces,
         Kind::Nodes,
         Kind::Deployments,
@@ -71,6 +73,7 @@ impl Kind {
                 "clusterversionshadows",
                 false,
             ),
+            Kind::Applications => (PLATFORM, "v1alpha1", "Application", "applications", true),
             Kind::Namespaces => ("", "v1", "Namespace", "namespaces", false),
             Kind::Nodes => ("", "v1", "Node", "nodes", false),
             Kind::Deployments => ("apps", "v1", "Deployment", "deployments", true),

@@ -15,10 +15,40 @@ pub struct ProjectRef {
     pub name: String,
 }
 
-/// The projects the signed-in user belongs to. No Project resource exists yet, so none are listed.
+/// The label that makes a namespace on the global cluster a project's (its Applications live
+/// there; the same namespace on member clusters runs them).
+pub const PROJECT_NAMESPACE_LABEL: &str = "platform.nextgen-console.io/project";
+
+/// The projects the signed-in user belongs to: project namespaces on global that the user may
+/// see (RBAC decides), nothing else.
 #[server]
 pub async fn list_projects() -> Result<Vec<ProjectRef>, ConsoleError> {
-    Ok(Vec::new())
+    use crate::clusters::GLOBAL_CLUSTER;
+    if !crate::clusters::has_global() {
+        return Ok(Vec::new());
+    }
+    let identity = crate::auth::identity()?;
+    let registry = crate::clusters::registry()?;
+    let visible =
+        crate::clusters::namespaces::ssr::visible_namespaces(&registry, GLOBAL_CLUSTER, &identity)
+            .await?;
+    let projects: std::collections::HashSet<String> =
+        kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(
+            registry.console_client(GLOBAL_CLUSTER)?,
+        )
+        .list(&kube::api::ListParams::default().labels(PROJECT_NAMESPACE_LABEL))
+        .await
+        .map_err(|e| crate::clusters::kube_error(GLOBAL_CLUSTER, e))?
+        .items
+        .into_iter()
+        .filter_map(|ns| ns.metadata.name)
+        .collect();
+    Ok(visible
+        .namespaces
+        .into_iter()
+        .filter(|ns| projects.contains(&ns.name))
+        .map(|ns| ProjectRef { name: ns.name })
+        .collect())
 }
 
 #[component]
@@ -45,7 +75,11 @@ pub fn ProjectsPage() -> impl IntoView {
                                 <ul class="flex flex-col gap-2">
                                     {projects
                                         .into_iter()
-                                        .map(|p| view! { <li class="rounded border p-3">{p.name}</li> })
+                                        .map(|p| view! {
+                                            <li class="rounded border border-slate-200 p-3 dark:border-slate-700" data-project=p.name.clone()>
+                                                <a href=format!("/platform/applications?project={}", p.name) class="font-mono text-sky-700 hover:underline dark:text-sky-400 focus-ring">{p.name.clone()}</a>
+                                            </li>
+                                        })
                                         .collect_view()}
                                 </ul>
                             }

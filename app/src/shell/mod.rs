@@ -168,6 +168,16 @@ fn Document() -> impl IntoView {
                                     ssr=SsrMode::InOrder
                                 />
                                 <Route
+                                    path=path!("/platform/applications/new")
+                                    view=apps::NewApplicationPage
+                                    ssr=SsrMode::InOrder
+                                />
+                                <Route
+                                    path=path!("/platform/applications/:project/:name")
+                                    view=apps::ApplicationPage
+                                    ssr=SsrMode::InOrder
+                                />
+                                <Route
                                     path=path!("/admin")
                                     view=|| view! { <Redirect path="/admin/clusters" /> }
                                 />
