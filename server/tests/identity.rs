@@ -1129,3 +1129,102 @@ fn live_streams_carry_only_what_the_user_may_watch() {
         }
     })
 }
+
+#[test]
+fn team_b_can_neither_list_view_change_nor_follow_team_as_applications() {
+    use app::apps::{GetApplication, ListApplications, ScaleApplication};
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let global = sandbox.cluster("global").admin_client().await;
+        server::controllers::install_crds(&global)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let name = format!("iso-{}", support::run_id());
+        let app = app::apps::resource::Application::new(
+            &name,
+            app::apps::resource::ApplicationSpec {
+                template: app::apps::resource::WorkloadTemplate {
+                    deployment: serde_json::json!({"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}}),
+                    ..Default::default()
+                },
+                placement: vec!["east".into()],
+                ..Default::default()
+            },
+        );
+        let apps = Api::<app::apps::resource::Application>::namespaced(global, "team-a");
+        apps.create(&PostParams::default(), &app)
+            .await
+            .unwrap_or_else(|e| panic!("application: {e}"));
+
+        let call = |browser: reqwest::Client,
+                    path: &'static str,
+                    form: Vec<(&'static str, String)>| async move {
+            let response = browser
+                .post(format!("{}{path}", console.origin))
+                .header("origin", &console.origin)
+                .form(&form)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+            (response.status(), response.text().await.unwrap_or_default())
+        };
+        let alice = signed_in(sandbox, console, "alice").await;
+        let bob = signed_in(sandbox, console, "bob").await;
+        let project = || vec![("project", "team-a".to_string())];
+        let one = || vec![("project", "team-a".to_string()), ("name", name.clone())];
+
+        let (status, body) = call(alice.clone(), ListApplications::PATH, project()).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        assert!(
+            body.contains(&name),
+            "alice lists her team's application: {body}"
+        );
+
+        let (status, body) = call(bob.clone(), ListApplications::PATH, project()).await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::FORBIDDEN,
+            "bob lists team-a: {body}"
+        );
+        let (status, body) = call(bob.clone(), GetApplication::PATH, one()).await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::FORBIDDEN,
+            "bob views team-a's app: {body}"
+        );
+        let mut scale = one();
+        scale.extend([("cluster", String::new()), ("replicas", "5".to_string())]);
+        let (status, body) = call(bob.clone(), ScaleApplication::PATH, scale).await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::FORBIDDEN,
+            "bob scales team-a's app: {body}"
+        );
+
+        // The proxy and the live stream answer the same.
+        let proxied = bob
+            .get(format!(
+                "{}/clusters/global/apis/platform.nextgen-console.io/v1alpha1/namespaces/team-a/applications",
+                console.origin
+            ))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("proxy: {e}"));
+        assert_eq!(proxied.status(), reqwest::StatusCode::FORBIDDEN);
+        let mut stream = bob
+            .get(format!(
+                "{}/api/live/watch?cluster=global&kind=applications&namespace=team-a",
+                console.origin
+            ))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("live: {e}"));
+        let mut buffer = String::new();
+        let (event, reason) = next_sse(&mut stream, &mut buffer, "ready").await;
+        assert_eq!(event, "refused", "{reason}");
+
+        let unchanged = apps.get(&name).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(unchanged.spec.template.deployment["replicas"].is_null());
+        let _ = apps.delete(&name, &Default::default()).await;
+    })
+}

@@ -2,6 +2,8 @@
 //! Project resources on the global cluster arrive with the project issue; until then the list is empty
 //! and the pages say so.
 
+pub mod resource;
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
@@ -127,5 +129,180 @@ pub fn ProjectSelector() -> impl IntoView {
             selected
             on_select
         />
+    }
+}
+
+/// A Project as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectView {
+    pub name: String,
+    pub spec: resource::ProjectSpec,
+    pub status: resource::ProjectState,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use kube::{
+        Api,
+        api::{Patch, PatchParams},
+    };
+
+    use super::resource::Project;
+    use crate::ConsoleError;
+    use crate::apps::resource::Application;
+
+    fn global_error(e: kube::Error) -> ConsoleError {
+        crate::clusters::kube_error(crate::clusters::GLOBAL_CLUSTER, e)
+    }
+
+    /// Takes `cluster` out of `project`, with `global` acting as the user. Refused while
+    /// Applications of the project are placed there, unless `force`, which first takes the
+    /// cluster out of those Applications' placements (their controller removes the workload).
+    pub async fn remove_cluster(
+        global: kube::Client,
+        project: &str,
+        cluster: &str,
+        force: bool,
+    ) -> Result<Vec<String>, ConsoleError> {
+        let projects = Api::<Project>::all(global.clone());
+        let current = projects.get(project).await.map_err(global_error)?;
+        if !current.spec.clusters.iter().any(|c| c.name == cluster) {
+            return Err(ConsoleError::Invalid {
+                message: format!("{cluster} is not a member cluster of {project}"),
+            }
+            .respond());
+        }
+        let apps = Api::<Application>::namespaced(global.clone(), project);
+        let placed: Vec<Application> = apps
+            .list(&Default::default())
+            .await
+            .map_err(global_error)?
+            .items
+            .into_iter()
+            .filter(|a| a.spec.placement.iter().any(|c| c == cluster))
+            .collect();
+        let names: Vec<String> = placed
+            .iter()
+            .filter_map(|a| a.metadata.name.clone())
+            .collect();
+        if !names.is_empty() && !force {
+            return Err(ConsoleError::Invalid {
+                message: format!(
+                    "applications {} still run on {cluster}; move them first, or force to take {cluster} out of their placement too",
+                    names.join(", ")
+                ),
+            }
+            .respond());
+        }
+        for app in &placed {
+            let placement: Vec<&String> = app
+                .spec
+                .placement
+                .iter()
+                .filter(|c| *c != cluster)
+                .collect();
+            apps.patch(
+                app.metadata.name.as_deref().unwrap_or_default(),
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"spec": {"placement": placement}})),
+            )
+            .await
+            .map_err(global_error)?;
+        }
+        let clusters: Vec<_> = current
+            .spec
+            .clusters
+            .iter()
+            .filter(|c| c.name != cluster)
+            .collect();
+        projects
+            .patch(
+                project,
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"spec": {"clusters": clusters}})),
+            )
+            .await
+            .map_err(global_error)?;
+        Ok(names)
+    }
+}
+
+#[server]
+pub async fn get_project(name: String) -> Result<ProjectView, ConsoleError> {
+    use crate::clusters::GLOBAL_CLUSTER;
+    let project =
+        kube::Api::<resource::Project>::all(crate::clusters::client_as_user(GLOBAL_CLUSTER)?)
+            .get(&name)
+            .await
+            .map_err(|e| crate::clusters::kube_error(GLOBAL_CLUSTER, e))?;
+    Ok(ProjectView {
+        name,
+        spec: project.spec,
+        status: project.status.unwrap_or_default(),
+    })
+}
+
+/// Takes a cluster out of a project, as the user (see `ssr::remove_cluster`).
+#[server]
+pub async fn remove_project_cluster(
+    project: String,
+    cluster: String,
+    #[server(default)] force: bool,
+) -> Result<Vec<String>, ConsoleError> {
+    let global = crate::clusters::client_as_user(crate::clusters::GLOBAL_CLUSTER)?;
+    ssr::remove_cluster(global, &project, &cluster, force).await
+}
+
+/// `/platform/projects/:name`: member clusters with their namespace's state, members, and
+/// taking a cluster out.
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = leptos_router::hooks::use_params_map();
+    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
+    let remove = ServerAction::<RemoveProjectCluster>::new();
+    let project = Resource::new(
+        move || (name.get(), remove.version().get()),
+        |(n, _)| get_project(n),
+    );
+    view! {
+        <PageHeader title=Signal::derive(move || name.get()) />
+        <Suspense fallback=move || view! { <p aria-busy="true">{t!(i18n, selectors.loading)}</p> }>
+            {move || Suspend::new(async move {
+                match project.await {
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(p) => view! {
+                        <table class="w-full max-w-4xl border-collapse text-left text-sm" data-testid="project-clusters">
+                            <tbody>
+                                {p.status.namespaces.iter().map(|n| view! {
+                                    <tr class="border-b border-slate-100 dark:border-slate-800" data-cluster=n.cluster.clone() data-ready=n.ready.to_string()>
+                                        <td class="py-1.5 pr-4 font-mono">{n.cluster.clone()}</td>
+                                        <td class="py-1.5 pr-4 font-mono">{n.namespace.clone()}</td>
+                                        <td class="py-1.5 pr-4">{n.message.clone()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <ul class="mt-4 text-sm" data-testid="project-members">
+                            {p.spec.members.iter().map(|m| view! { <li>{format!("{} {} · {}", m.kind, m.name, m.role.as_str())}</li> }).collect_view()}
+                        </ul>
+                        <ActionForm action=remove attr:class="mt-4 flex flex-wrap items-center gap-2 text-sm">
+                            <input type="hidden" name="project" value=p.name.clone() />
+                            <label for="remove-cluster">{t!(i18n, projects.remove_cluster)}</label>
+                            <select id="remove-cluster" name="cluster" class="rounded border border-slate-300 bg-transparent px-2 py-1 dark:border-slate-600 focus-ring">
+                                {p.spec.clusters.iter().map(|c| view! { <option value=c.name.clone()>{c.name.clone()}</option> }).collect_view()}
+                            </select>
+                            <label class="flex items-center gap-1"><input type="checkbox" name="force" value="true" />{t!(i18n, projects.force)}</label>
+                            <button type="submit" class="rounded-md border border-red-300 px-3 py-1 text-red-800 dark:border-red-800 dark:text-red-300 focus-ring">{t!(i18n, projects.remove)}</button>
+                        </ActionForm>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+        {move || match remove.value().get() {
+            Some(Err(error)) => view! { <ErrorPanel error=leptos::error::Error::from(error) /> }.into_any(),
+            _ => ().into_any(),
+        }}
     }
 }

@@ -163,6 +163,11 @@ fn Document() -> impl IntoView {
                                     ssr=SsrMode::InOrder
                                 />
                                 <Route
+                                    path=path!("/platform/projects/:name")
+                                    view=projects::ProjectPage
+                                    ssr=SsrMode::InOrder
+                                />
+                                <Route
                                     path=path!("/platform/applications")
                                     view=apps::ApplicationsPage
                                     ssr=SsrMode::InOrder

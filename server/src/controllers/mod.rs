@@ -5,13 +5,14 @@ pub mod apps;
 pub mod clusters;
 pub mod leader;
 pub mod plugins;
+pub mod projects;
 pub mod shadows;
 
 use std::time::Duration;
 
 use app::{
     apps::resource::Application, clusters::resource::Cluster, plugins::resource::ClusterPlugin,
-    upgrades::shadow::ClusterVersionShadow,
+    projects::resource::Project, upgrades::shadow::ClusterVersionShadow,
 };
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
@@ -27,6 +28,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         ClusterPlugin::crd(),
         ClusterVersionShadow::crd(),
         Application::crd(),
+        Project::crd(),
     ]
 }
 
@@ -96,6 +98,13 @@ pub fn spawn_all(
                 global: global.clone(),
                 clusters: clusters.clone(),
                 namespace: app::plugins::resource::PLUGIN_NAMESPACE.into(),
+            },
+            Config::default(),
+        )),
+        tokio::spawn(projects::run(
+            projects::Context {
+                global: global.clone(),
+                clusters: clusters.clone(),
             },
             Config::default(),
         )),
