@@ -95,3 +95,31 @@ test("bob of team-b sees neither team-a's project nor its applications", async (
   await expect(page.locator('[data-project="team-b"]')).toBeVisible();
   await expect(page.locator('[data-project="team-a"]')).toHaveCount(0);
 });
+
+test("carol (auditors, view) sees team-a's application but no action she may not take", async ({ page }) => {
+  const name = `view-${randomBytes(3).toString("hex")}`;
+  kubectl(
+    sandbox,
+    "global",
+    ["apply", "-f", "-"],
+    `apiVersion: platform.nextgen-console.io/v1alpha1
+kind: Application
+metadata: {name: ${name}, namespace: team-a}
+spec:
+  placement: [east]
+  template: {deployment: {replicas: 1, template: {spec: {containers: [{name: web, image: registry.example/web:1}]}}}}
+`,
+  );
+  try {
+    await page.goto(`/platform/applications/team-a/${name}`);
+    await page.getByTestId("signin-button").click();
+    await signInAtDex(page, sandbox, "carol");
+    await hydrated(page);
+    await expect(page.getByTestId("app-clusters").locator('tr[data-cluster="east"]')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId("read-only")).toBeVisible();
+    await expect(page.getByTestId("scale-form")).toHaveCount(0);
+    await expect(page.getByTestId("delete-app")).toHaveCount(0);
+  } finally {
+    kubectl(sandbox, "global", ["-n", "team-a", "delete", "applications.platform.nextgen-console.io", name, "--wait=false"]);
+  }
+});

@@ -35,8 +35,40 @@ struct Fixture {
 }
 
 impl Drop for Fixture {
+    /// Stops the controller; whatever Application a failed test leaves keeps its finalizer with
+    /// no controller to honour it, so it is released here (on a runtime of its own: the test's
+    /// may be unwinding) before the namespace goes.
     fn drop(&mut self) {
         self.task.abort();
+        let ns = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let admin = sandbox().cluster("global").admin_client().await;
+                let apps = Api::<Application>::namespaced(admin, &ns);
+                for app in apps
+                    .list(&Default::default())
+                    .await
+                    .map(|l| l.items)
+                    .unwrap_or_default()
+                {
+                    let name = app.metadata.name.unwrap_or_default();
+                    let _ = apps
+                        .patch(
+                            &name,
+                            &PatchParams::default(),
+                            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+                        )
+                        .await;
+                }
+            });
+        })
+        .join();
     }
 }
 

@@ -488,8 +488,55 @@ fn ApplicationDetail(app: AppView) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        {(!app.deleting).then(|| view! { <Actions app=app.clone() /> })}
-        <History app=app.clone() />
+        <GuardedActions app=app.clone() />
+    }
+}
+
+/// The change actions, shown only to users the global cluster lets change the application
+/// (a viewer sees why they are missing instead of buttons that would be refused).
+#[component]
+fn GuardedActions(app: AppView) -> impl IntoView {
+    use crate::access::{AccessCheck, check_access};
+    let i18n = use_i18n();
+    let (project, name) = (app.project.clone(), app.name.clone());
+    let allowed = Resource::new(
+        move || (project.clone(), name.clone()),
+        |(project, name)| async move {
+            let group = crate::clusters::resource::GROUP;
+            check_access(
+                GLOBAL_CLUSTER.to_string(),
+                vec![
+                    AccessCheck::new("patch", group, "applications")
+                        .in_namespace(&project)
+                        .named(&name),
+                ],
+            )
+            .await
+            .map(|answers| answers.first().copied().unwrap_or(false))
+        },
+    );
+    let app = StoredValue::new(app);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match allowed.await {
+                    Ok(true) => {
+                        let app = app.get_value();
+                        view! {
+                            {(!app.deleting).then(|| view! { <Actions app=app.clone() /> })}
+                            <History app=app.clone() can_roll_back=!app.deleting />
+                        }
+                        .into_any()
+                    }
+                    Ok(false) => view! {
+                        <p class="mt-6 text-sm text-slate-600 dark:text-slate-300" data-testid="read-only">{t!(i18n, apps.read_only)}</p>
+                        <History app=app.get_value() can_roll_back=false />
+                    }
+                    .into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -552,7 +599,7 @@ fn Actions(app: AppView) -> impl IntoView {
 }
 
 #[component]
-fn History(app: AppView) -> impl IntoView {
+fn History(app: AppView, can_roll_back: bool) -> impl IntoView {
     let i18n = use_i18n();
     let rollback = ServerAction::<RollbackApplication>::new();
     let current = app.status.history.first().cloned();
@@ -580,12 +627,14 @@ fn History(app: AppView) -> impl IntoView {
                             } else {
                                 view! {
                                     <button type="button" data-testid="diff" on:click=move |_| shown.set(Some(revision)) class="rounded border border-slate-300 px-2 py-0.5 text-xs dark:border-slate-600 focus-ring">{t!(i18n, apps.diff)}</button>
-                                    <ActionForm action=rollback>
-                                        <input type="hidden" name="project" value=project />
-                                        <input type="hidden" name="name" value=name />
-                                        <input type="hidden" name="revision" value=revision />
-                                        <button type="submit" data-testid="rollback" class="rounded border border-slate-300 px-2 py-0.5 text-xs dark:border-slate-600 focus-ring">{t!(i18n, apps.rollback)}</button>
-                                    </ActionForm>
+                                    {can_roll_back.then(|| view! {
+                                        <ActionForm action=rollback>
+                                            <input type="hidden" name="project" value=project />
+                                            <input type="hidden" name="name" value=name />
+                                            <input type="hidden" name="revision" value=revision />
+                                            <button type="submit" data-testid="rollback" class="rounded border border-slate-300 px-2 py-0.5 text-xs dark:border-slate-600 focus-ring">{t!(i18n, apps.rollback)}</button>
+                                        </ActionForm>
+                                    })}
                                 }
                                 .into_any()
                             }}

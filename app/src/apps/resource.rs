@@ -51,7 +51,6 @@ fn preserve_optional(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         namespaced,
         status = "ApplicationState",
         shortname = "ngapp",
-        printcolumn = r#"{"name":"Clusters","type":"string","jsonPath":".spec.placement"}"#,
         printcolumn = r#"{"name":"Revision","type":"integer","jsonPath":".status.revision"}"#,
         printcolumn = r#"{"name":"Health","type":"string","jsonPath":".status.health"}"#
     )

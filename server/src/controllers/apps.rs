@@ -44,6 +44,9 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 const RESYNC: Duration = Duration::from_secs(60);
 const PROGRESS_POLL: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// Applications reconciled at once, and clusters one Application syncs at once.
+const APP_CONCURRENCY: u16 = 8;
+const CLUSTER_CONCURRENCY: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -111,6 +114,10 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
             Default::default(),
         );
     Controller::for_stream(changes, reader)
+        // Bounded work: at most this many Applications at once, each syncing at most
+        // CLUSTER_CONCURRENCY clusters at once, so a burst of changes queues rather than
+        // flooding member API servers into timeouts.
+        .with_config(kube::runtime::controller::Config::default().concurrency(APP_CONCURRENCY))
         .reconcile_on(woken)
         .run(reconcile, error_policy, Arc::new(ctx))
         .for_each(|result| async move {
@@ -271,48 +278,56 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     }
 
     let previous: Vec<ClusterSync> = state.clusters.clone();
-    let syncs = join_all(placed.iter().map(|cluster| {
-        let before = previous.iter().find(|c| &c.cluster == cluster).cloned();
-        let overrides = app.spec.overrides.iter().find(|o| &o.cluster == cluster);
-        let (name, project) = (name.clone(), project.clone());
-        async move {
-            let mut sync = before.clone().unwrap_or(ClusterSync {
-                cluster: cluster.clone(),
-                namespace: project.clone(),
-                ..ClusterSync::default()
-            });
-            // An unreachable cluster is tried again only once its backoff has passed.
-            if sync.consecutive_failures > 0
-                && seconds_since(sync.last_sync_time.as_deref())
-                    .is_some_and(|age| age < backoff(sync.consecutive_failures))
-            {
-                return sync;
-            }
-            let outcome = tokio::time::timeout(
-                SYNC_TIMEOUT,
-                sync_cluster(ctx, app, &name, &project, revision, overrides, &sync),
-            )
-            .await
-            .unwrap_or_else(|_| Err(format!("no answer within {} s", SYNC_TIMEOUT.as_secs())));
-            sync.last_sync_time = Some(self::now());
-            match outcome {
-                Ok(found) => {
-                    sync = ClusterSync {
-                        last_sync_time: sync.last_sync_time,
-                        ..found
-                    };
+    let pending: Vec<_> = placed
+        .iter()
+        .cloned()
+        .map(|cluster| {
+            let before = previous.iter().find(|c| c.cluster == cluster).cloned();
+            let overrides = app.spec.overrides.iter().find(|o| o.cluster == cluster);
+            let (name, project) = (name.clone(), project.clone());
+            async move {
+                let cluster = &cluster;
+                let mut sync = before.clone().unwrap_or(ClusterSync {
+                    cluster: cluster.clone(),
+                    namespace: project.clone(),
+                    ..ClusterSync::default()
+                });
+                // An unreachable cluster is tried again only once its backoff has passed.
+                if sync.consecutive_failures > 0
+                    && seconds_since(sync.last_sync_time.as_deref())
+                        .is_some_and(|age| age < backoff(sync.consecutive_failures))
+                {
+                    return sync;
                 }
-                Err(reason) => {
-                    sync.health = Health::Unreachable;
-                    sync.message = format!("cluster {cluster} could not be synced: {reason}");
-                    sync.last_error = Some(reason);
-                    sync.consecutive_failures = sync.consecutive_failures.saturating_add(1);
+                let outcome = tokio::time::timeout(
+                    SYNC_TIMEOUT,
+                    sync_cluster(ctx, app, &name, &project, revision, overrides, &sync),
+                )
+                .await
+                .unwrap_or_else(|_| Err(format!("no answer within {} s", SYNC_TIMEOUT.as_secs())));
+                sync.last_sync_time = Some(self::now());
+                match outcome {
+                    Ok(found) => {
+                        sync = ClusterSync {
+                            last_sync_time: sync.last_sync_time,
+                            ..found
+                        };
+                    }
+                    Err(reason) => {
+                        sync.health = Health::Unreachable;
+                        sync.message = format!("cluster {cluster} could not be synced: {reason}");
+                        sync.last_error = Some(reason);
+                        sync.consecutive_failures = sync.consecutive_failures.saturating_add(1);
+                    }
                 }
+                sync
             }
-            sync
-        }
-    }))
-    .await;
+        })
+        .collect();
+    let syncs: Vec<ClusterSync> = futures::stream::iter(pending)
+        .buffered(CLUSTER_CONCURRENCY)
+        .collect()
+        .await;
     state.clusters = syncs;
     state.clusters.extend(kept_dropped);
     state.health = resource::aggregate(&state.clusters);
