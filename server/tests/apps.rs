@@ -247,6 +247,11 @@ async fn an_application_lives_on_east_and_west_from_create_to_delete() {
         .await;
     assert_eq!(state.revision, 1);
     assert_eq!(cluster(&state, "east").desired, 2);
+    assert_eq!(
+        cluster(&state, "west").drift,
+        None,
+        "a scale through the console is not drift"
+    );
     assert_eq!(replicas(&f.deployment("west", "web").await), 4);
 
     // A new image is a new revision, rolled out on both.

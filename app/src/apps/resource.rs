@@ -22,6 +22,9 @@ pub const PROJECT_LABEL: &str = "platform.nextgen-console.io/project";
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 /// The annotation with the application revision an object was applied from.
 pub const REVISION_ANNOTATION: &str = "platform.nextgen-console.io/revision";
+/// The annotation with what the console set on a Deployment it applies (replicas and images),
+/// so a later difference on the cluster is known to be someone else's: drift.
+pub const APPLIED_ANNOTATION: &str = "platform.nextgen-console.io/applied";
 /// The annotation a change carries to say why (shown in the history).
 pub const CAUSE_ANNOTATION: &str = "platform.nextgen-console.io/change-cause";
 /// How many revisions the history keeps unless the spec says otherwise.
@@ -272,6 +275,8 @@ pub fn render_deployment(
             }
         }
     }
+    let applied =
+        json!({"replicas": spec["replicas"].as_i64().unwrap_or(1), "images": images(&spec)});
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -279,10 +284,47 @@ pub fn render_deployment(
             "name": name,
             "namespace": namespace,
             "labels": {APP_LABEL: name, PROJECT_LABEL: project, MANAGED_BY: "nextgen-console"},
-            "annotations": {REVISION_ANNOTATION: revision.to_string()},
+            "annotations": {
+                REVISION_ANNOTATION: revision.to_string(),
+                APPLIED_ANNOTATION: applied.to_string(),
+            },
         },
         "spec": spec,
     })
+}
+
+/// The images of a Deployment spec's containers, in order.
+pub fn images(spec: &Value) -> Vec<String> {
+    spec["template"]["spec"]["containers"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| c["image"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What someone other than the console changed in a Deployment it applied: replicas or images
+/// that differ from what its applied-annotation records.
+pub fn drift(live: &Value) -> Option<String> {
+    let applied: Value =
+        serde_json::from_str(live["metadata"]["annotations"][APPLIED_ANNOTATION].as_str()?).ok()?;
+    let mut found = Vec::new();
+    let (set, now) = (
+        applied["replicas"].as_i64().unwrap_or(1),
+        live["spec"]["replicas"].as_i64().unwrap_or(1),
+    );
+    if set != now {
+        found.push(format!("replicas {now} (want {set})"));
+    }
+    let set_images: Vec<String> =
+        serde_json::from_value(applied["images"].clone()).unwrap_or_default();
+    let live_images = images(&live["spec"]);
+    if set_images != live_images {
+        found.push(format!("images {live_images:?} (want {set_images:?})"));
+    }
+    (!found.is_empty()).then(|| found.join(", "))
 }
 
 /// The Service in front of the Deployment, if the template has one.
@@ -466,6 +508,25 @@ mod tests {
         assert_eq!(d["metadata"]["annotations"][REVISION_ANNOTATION], "3");
         let plain = render_deployment("web", "team-a", "team-a", 3, &template("web:1"), None);
         assert_eq!(plain["spec"]["replicas"], 2);
+    }
+
+    #[test]
+    fn drift_is_a_difference_from_what_the_console_applied_not_from_a_new_wish() {
+        let applied = render_deployment("web", "ns", "p", 1, &template("web:1"), None);
+        let mut live = applied.clone();
+        assert_eq!(drift(&live), None);
+        live["spec"]["replicas"] = json!(5);
+        assert_eq!(drift(&live).as_deref(), Some("replicas 5 (want 2)"));
+        live["spec"]["template"]["spec"]["containers"][0]["image"] = json!("web:hacked");
+        assert!(drift(&live).is_some_and(|d| d.contains("web:hacked")));
+        // Scaling by an override changes what the console applies: not drift.
+        let o = ClusterOverride {
+            cluster: "west".into(),
+            replicas: Some(3),
+            ..ClusterOverride::default()
+        };
+        let rescaled = render_deployment("web", "ns", "p", 1, &template("web:1"), Some(&o));
+        assert_eq!(drift(&rescaled), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 use app::{
     apps::resource::{
         self, APP_LABEL, Application, ApplicationState, CAUSE_ANNOTATION, ClusterSync,
-        DEFAULT_HISTORY, FIELD_MANAGER, FINALIZER, Health, MANAGED_BY, REVISION_ANNOTATION,
+        DEFAULT_HISTORY, FIELD_MANAGER, FINALIZER, Health, MANAGED_BY,
     },
     clusters::registry::ClusterRegistry,
     error::innermost,
@@ -37,7 +37,6 @@ use kube::{
         watcher,
     },
 };
-use serde_json::Value;
 
 /// How long one cluster's sync may take.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
@@ -395,13 +394,10 @@ async fn sync_cluster(
     let desired = resource::render_deployment(name, ns, project, revision, template, overrides);
     let (deployments, _) = dynamic_api::<Deployment>(&client, ns);
     let existing = deployments.get_opt(name).await.map_err(|e| innermost(&e))?;
-    let drift = existing.as_ref().and_then(|live| {
-        drift(
-            &serde_json::to_value(live).unwrap_or_default(),
-            &desired,
-            revision,
-        )
-    });
+    let drift = existing
+        .as_ref()
+        .and_then(|live| resource::drift(&serde_json::to_value(live).unwrap_or_default()))
+        .map(|found| format!("changed on the cluster and set back at {}: {found}", now()));
     for map in resource::render_config_maps(name, ns, project, template) {
         let (api, _) = dynamic_api::<ConfigMap>(&client, ns);
         let map_name = map["metadata"]["name"]
@@ -468,45 +464,6 @@ fn describe(error: &kube::Error) -> String {
         kube::Error::Api(status) => format!("{} ({})", status.message, status.reason),
         other => innermost(other),
     }
-}
-
-/// What someone changed on the cluster in a Deployment the console applied at `revision`:
-/// replicas or images that differ from what it applies.
-fn drift(live: &Value, desired: &Value, revision: i64) -> Option<String> {
-    let applied_revision = live["metadata"]["annotations"][REVISION_ANNOTATION].as_str();
-    if applied_revision != Some(revision.to_string().as_str()) {
-        return None;
-    }
-    let mut found = Vec::new();
-    let want_replicas = desired["spec"]["replicas"].as_i64().unwrap_or(1);
-    let live_replicas = live["spec"]["replicas"].as_i64().unwrap_or(1);
-    if want_replicas != live_replicas {
-        found.push(format!("replicas {live_replicas} (want {want_replicas})"));
-    }
-    let images = |v: &Value| -> Vec<String> {
-        v["spec"]["template"]["spec"]["containers"]
-            .as_array()
-            .map(|cs| {
-                cs.iter()
-                    .map(|c| c["image"].as_str().unwrap_or_default().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    if images(live) != images(desired) {
-        found.push(format!(
-            "images {:?} (want {:?})",
-            images(live),
-            images(desired)
-        ));
-    }
-    (!found.is_empty()).then(|| {
-        format!(
-            "changed on the cluster and set back at {}: {}",
-            now(),
-            found.join(", ")
-        )
-    })
 }
 
 /// Deletes the application's objects from one cluster (foreground: pods go first); Ok once none
@@ -611,22 +568,6 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn drift_is_what_changed_on_the_cluster_after_the_console_applied_the_same_revision() {
-        let desired = json!({"spec": {"replicas": 2, "template": {"spec": {"containers": [{"image": "web:1"}]}}}});
-        let mut live = json!({
-            "metadata": {"annotations": {REVISION_ANNOTATION: "3"}},
-            "spec": {"replicas": 5, "template": {"spec": {"containers": [{"image": "web:1"}]}}}
-        });
-        let found = drift(&live, &desired, 3).unwrap_or_default();
-        assert!(found.contains("replicas 5 (want 2)"), "{found}");
-        // A new revision is a change of the console's own, not drift.
-        assert_eq!(drift(&live, &desired, 4), None);
-        live["spec"]["replicas"] = json!(2);
-        assert_eq!(drift(&live, &desired, 3), None);
-    }
 
     #[test]
     fn unreachable_clusters_back_off_up_to_five_minutes() {
