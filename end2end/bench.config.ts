@@ -5,6 +5,7 @@ import { execSync } from "node:child_process";
 export default defineConfig({
   testDir: "./bench",
   testMatch: /\.bench\.ts/,
+  outputDir: "./test-results",
   timeout: 300_000,
   workers: 1,
   reporter: [["list"]],
