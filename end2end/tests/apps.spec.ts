@@ -76,7 +76,7 @@ test("alice runs an application on east and west through its whole life cycle", 
   await expect(page.getByRole("alert").or(page.getByTestId("app-summary"))).toBeVisible();
   await page.goto("/platform/applications?project=team-a");
   await hydrated(page);
-  await expect(page.locator(`[data-app="${APP}"]`)).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.locator(`[data-app="${APP}"]`)).toHaveCount(0, { timeout: 60_000 });
   for (const cluster of ["east", "west"]) {
     const left = kubectl(sandbox, cluster, ["-n", "team-a", "get", "deployments", "-l", `platform.nextgen-console.io/application=${APP}`, "-o", "name"]);
     expect(left.trim()).toBe("");

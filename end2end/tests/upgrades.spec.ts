@@ -37,7 +37,8 @@ kind: ClusterVersionShadow
 metadata: {name: east, labels: {e2e.nextgen-console.io/test: upgrades}}
 spec: {}
 `);
-  kubectl(sandbox, "global", ["create", "-f", "-"], manifests.join("---\n"));
+  // apply, not create: the console may have made east's shadow again in the meantime.
+  kubectl(sandbox, "global", ["apply", "-f", "-"], manifests.join("---\n"));
 });
 
 test("plugins show their lifecycle and an Aligned plugin upgrades from the list, live", async ({ page }) => {

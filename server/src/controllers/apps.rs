@@ -194,18 +194,14 @@ async fn reconcile(app: Arc<Application>, ctx: Arc<Context>) -> Result<Action, E
     })
 }
 
-fn error_policy(app: Arc<Application>, error: &Error, _ctx: Arc<Context>) -> Action {
+fn error_policy(app: Arc<Application>, error: &Error, ctx: Arc<Context>) -> Action {
     tracing::info!(app = %app.name_any(), %error, "application not settled; retrying");
-    let failures = app
-        .status
-        .as_ref()
-        .map(|s| {
-            s.clusters
-                .iter()
-                .map(|c| c.consecutive_failures)
-                .max()
-                .unwrap_or(0)
-        })
+    let failures = ctx
+        .status(&app)
+        .clusters
+        .iter()
+        .map(|c| c.consecutive_failures)
+        .max()
         .unwrap_or(0);
     Action::requeue(backoff(failures))
 }
@@ -266,6 +262,7 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let mut kept_dropped = Vec::new();
     for sync in dropped {
         if let Err(reason) = remove_from(ctx, &sync.cluster, &sync.namespace, &name).await {
+            let reason = reason.to_string();
             kept_dropped.push(ClusterSync {
                 health: Health::Unreachable,
                 message: format!("removed from the placement; its workload remains: {reason}"),
@@ -466,13 +463,30 @@ fn describe(error: &kube::Error) -> String {
     }
 }
 
+/// Why an application's objects are still on a cluster.
+#[derive(Debug)]
+enum Remains {
+    /// Deleted and going (pods first): looked at again shortly.
+    Terminating(String),
+    /// The cluster could not be reached or refused: retried with backoff.
+    Failed(String),
+}
+
+impl std::fmt::Display for Remains {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Remains::Terminating(what) | Remains::Failed(what) => f.write_str(what),
+        }
+    }
+}
+
 /// Deletes the application's objects from one cluster (foreground: pods go first); Ok once none
 /// remain, so nothing is left behind when the finalizer goes.
-async fn remove_from(ctx: &Context, cluster: &str, ns: &str, name: &str) -> Result<(), String> {
+async fn remove_from(ctx: &Context, cluster: &str, ns: &str, name: &str) -> Result<(), Remains> {
     let client = ctx
         .clusters
         .console_client(cluster)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Remains::Failed(e.to_string()))?;
     let selector = ListParams::default().labels(&format!("{APP_LABEL}={name}"));
     let work = async {
         let mut remaining = Vec::new();
@@ -483,11 +497,11 @@ async fn remove_from(ctx: &Context, cluster: &str, ns: &str, name: &str) -> Resu
         ] {
             api.delete_collection(&DeleteParams::foreground(), &selector)
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| Remains::Failed(describe(&e)))?;
             let left = api
                 .list_metadata(&selector)
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| Remains::Failed(describe(&e)))?;
             if !left.items.is_empty() {
                 remaining.push(format!("{} {}", left.items.len(), resource.kind));
             }
@@ -495,12 +509,20 @@ async fn remove_from(ctx: &Context, cluster: &str, ns: &str, name: &str) -> Resu
         if remaining.is_empty() {
             Ok(())
         } else {
-            Err(format!("{} still terminating", remaining.join(", ")))
+            Err(Remains::Terminating(format!(
+                "{} still terminating",
+                remaining.join(", ")
+            )))
         }
     };
     tokio::time::timeout(SYNC_TIMEOUT, work)
         .await
-        .unwrap_or_else(|_| Err(format!("no answer within {} s", SYNC_TIMEOUT.as_secs())))
+        .unwrap_or_else(|_| {
+            Err(Remains::Failed(format!(
+                "no answer within {} s",
+                SYNC_TIMEOUT.as_secs()
+            )))
+        })
 }
 
 /// Removes the workload from every cluster the application ran on or is placed on. Fails, and
@@ -524,7 +546,7 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
         async move { (cluster.clone(), remove_from(ctx, cluster, ns, name).await) }
     }))
     .await;
-    let failed: Vec<(String, String)> = results
+    let failed: Vec<(String, Remains)> = results
         .into_iter()
         .filter_map(|(cluster, r)| r.err().map(|e| (cluster, e)))
         .collect();
@@ -536,11 +558,20 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
         return Ok(Action::await_change());
     }
     for sync in state.clusters.iter_mut() {
-        if let Some((_, reason)) = failed.iter().find(|(c, _)| *c == sync.cluster) {
-            sync.health = Health::Unreachable;
-            sync.message = format!("deleting: the workload remains here: {reason}");
-            sync.last_error = Some(reason.clone());
-            sync.consecutive_failures = sync.consecutive_failures.saturating_add(1);
+        match failed.iter().find(|(c, _)| *c == sync.cluster) {
+            // Going: looked at again shortly, no backoff.
+            Some((_, Remains::Terminating(what))) => {
+                sync.health = Health::Progressing;
+                sync.message = format!("deleting: {what}");
+                sync.consecutive_failures = 0;
+            }
+            Some((_, Remains::Failed(reason))) => {
+                sync.health = Health::Unreachable;
+                sync.message = format!("deleting: the workload remains here: {reason}");
+                sync.last_error = Some(reason.clone());
+                sync.consecutive_failures = sync.consecutive_failures.saturating_add(1);
+            }
+            None => {}
         }
     }
     state
