@@ -553,3 +553,44 @@ fn scopeguard(
     }
     Guard(running, index)
 }
+
+#[tokio::test]
+async fn a_cluster_no_longer_registered_is_reported_and_does_not_hold_a_delete_forever() {
+    let f = start(None).await;
+    f.create(
+        "orphan",
+        ApplicationSpec {
+            template: template("registry.example/web:1"),
+            placement: vec!["east".into(), "gone".into()],
+            ..ApplicationSpec::default()
+        },
+    )
+    .await;
+    let state = f
+        .until("orphan", "gone reported", 60, |s| {
+            s.clusters.iter().any(|c| {
+                c.cluster == "gone"
+                    && c.health == Health::Unreachable
+                    && c.last_error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("not registered"))
+            }) && s
+                .clusters
+                .iter()
+                .any(|c| c.cluster == "east" && c.health == Health::Healthy)
+        })
+        .await;
+    assert_eq!(state.health, Health::Unreachable);
+    f.apps
+        .delete("orphan", &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    eventually("orphan deleted", 60, || async {
+        match f.apps.get_opt("orphan").await.map_err(|e| e.to_string())? {
+            None => Ok(()),
+            Some(a) => Err(format!("{:?}", a.status.map(|s| s.message))),
+        }
+    })
+    .await;
+    assert!(f.deployment("east", "orphan").await.is_none());
+}

@@ -483,10 +483,16 @@ impl std::fmt::Display for Remains {
 /// Deletes the application's objects from one cluster (foreground: pods go first); Ok once none
 /// remain, so nothing is left behind when the finalizer goes.
 async fn remove_from(ctx: &Context, cluster: &str, ns: &str, name: &str) -> Result<(), Remains> {
-    let client = ctx
-        .clusters
-        .console_client(cluster)
-        .map_err(|e| Remains::Failed(e.to_string()))?;
+    let client = match ctx.clusters.console_client(cluster) {
+        Ok(client) => client,
+        // A cluster the console no longer manages is left as it is: removing a cluster from the
+        // console deletes nothing on it, and nothing could be.
+        Err(app::ConsoleError::ClusterNotFound { .. }) => {
+            tracing::info!(%cluster, app = %name, "cluster no longer registered; its workload is left as it is");
+            return Ok(());
+        }
+        Err(error) => return Err(Remains::Failed(error.to_string())),
+    };
     let selector = ListParams::default().labels(&format!("{APP_LABEL}={name}"));
     let work = async {
         let mut remaining = Vec::new();
