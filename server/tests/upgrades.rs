@@ -388,28 +388,34 @@ async fn plugins_keep_their_lifecycle_rules_and_a_cvsh_update_moves_through_its_
         .plugin_until(east, "cert-manager", "judged", ready_at("1.14.0"))
         .await;
     assert_eq!(certs.available_versions, ["1.18.0", "1.16.2"]);
-    f.set_version(east, "cert-manager", "1.16.2").await;
-    let seen = std::sync::Mutex::new(std::collections::BTreeSet::new());
-    let (seen_ref, shadows) = (&seen, &f.shadows);
-    let done = eventually("cvsh update completed", 120, || async move {
-        let state = shadows
-            .get_status(east)
-            .await
-            .map_err(|e| e.to_string())?
-            .status
-            .unwrap_or_default();
-        if let (Some(run), Ok(mut seen)) = (&state.progress, seen_ref.lock()) {
-            for stage in &run.stages {
-                seen.insert((stage.name.clone(), format!("{:?}", stage.state)));
+    // Every status the controller writes is watched, so each stage's Running is seen.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    let watching = {
+        use futures::StreamExt;
+        use kube::runtime::WatchStreamExt;
+        let (seen, shadows) = (seen.clone(), f.shadows.clone());
+        let config = watcher::Config::default().fields(&format!("metadata.name={east}"));
+        tokio::spawn(async move {
+            let mut stream = std::pin::pin!(watcher(shadows, config).applied_objects());
+            while let Some(Ok(shadow)) = stream.next().await {
+                if let (Some(run), Ok(mut seen)) =
+                    (shadow.status.and_then(|s| s.progress), seen.lock())
+                {
+                    for stage in run.stages {
+                        seen.insert((stage.name, format!("{:?}", stage.state)));
+                    }
+                }
             }
-        }
-        if state.history.first().is_some_and(|h| h.release == "4.3") {
-            Ok(state)
-        } else {
-            Err(format!("{state:#?}"))
-        }
-    })
-    .await;
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    f.set_version(east, "cert-manager", "1.16.2").await;
+    let done = f
+        .shadow_until(east, "updated to 4.3", |s| {
+            s.history.first().is_some_and(|h| h.release == "4.3")
+        })
+        .await;
+    watching.abort();
     let run = &done.history[0];
     assert_eq!(run.state, RunState::Completed, "{run:#?}");
     assert_eq!(run.from_release.as_deref(), Some("4.2"));
@@ -428,14 +434,16 @@ async fn plugins_keep_their_lifecycle_rules_and_a_cvsh_update_moves_through_its_
             ("Verify", StageState::Succeeded),
         ]
     );
-    let seen = seen.into_inner().unwrap_or_default();
-    assert!(
-        seen.contains(&(
-            "Upgrade platform-agent to 4.3.0".to_string(),
-            "Running".to_string()
-        )),
-        "the stage was seen running: {seen:?}"
-    );
+    let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    for stage in [
+        "Upgrade platform-agent to 4.3.0",
+        "Upgrade log-collector to 3.1.0",
+    ] {
+        assert!(
+            seen.contains(&(stage.to_string(), "Running".to_string())),
+            "{stage} was seen running: {seen:?}"
+        );
+    }
     assert_eq!(done.current_release.as_deref(), Some("4.3"));
     assert!(done.progress.is_none());
     assert!(
