@@ -215,17 +215,9 @@ async fn write_status(
         return Ok(());
     }
     let name = app.name_any();
-    let patch = serde_json::json!({
-        "apiVersion": "platform.nextgen-console.io/v1alpha1",
-        "kind": "Application",
-        "status": state,
-    });
-    Api::<Application>::namespaced(ctx.global.clone(), &app.namespace().unwrap_or_default())
-        .patch_status(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
+    let api =
+        Api::<Application>::namespaced(ctx.global.clone(), &app.namespace().unwrap_or_default());
+    super::apply_status(&api, &name, state, FIELD_MANAGER)
         .await
         .map_err(|source| Error::WriteStatus { name, source })?;
     if let Ok(mut written) = ctx.written.lock() {

@@ -16,7 +16,7 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Node;
 use kube::{
     Api, Client, ResourceExt,
-    api::{ListParams, Patch, PatchParams},
+    api::ListParams,
     runtime::{Controller, controller::Action, watcher},
 };
 
@@ -184,22 +184,17 @@ async fn reconcile(cluster: Arc<Cluster>, ctx: Arc<Context>) -> Result<Action, E
     if let Err(reason) = &outcome {
         tracing::info!(cluster = %name, %reason, failures = state.consecutive_failures, "cluster unreachable");
     }
-    let patch = serde_json::json!({
-        "apiVersion": "platform.nextgen-console.io/v1alpha1",
-        "kind": "Cluster",
-        "status": state,
-    });
-    Api::<Cluster>::all(ctx.global.clone())
-        .patch_status(
-            &name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await
-        .map_err(|source| Error::WriteStatus {
-            name: name.clone(),
-            source,
-        })?;
+    super::apply_status(
+        &Api::<Cluster>::all(ctx.global.clone()),
+        &name,
+        &state,
+        MANAGER,
+    )
+    .await
+    .map_err(|source| Error::WriteStatus {
+        name: name.clone(),
+        source,
+    })?;
     Ok(Action::requeue(next_probe(&state, ctx.interval)))
 }
 

@@ -21,6 +21,31 @@ use kube::{
     runtime::wait::{await_condition, conditions},
 };
 
+/// Server-side applies `status` as the status of `name`, one of the console's own resources,
+/// under `manager` (its controllers are the only writers of their resources' status).
+pub(crate) async fn apply_status<K>(
+    api: &Api<K>,
+    name: &str,
+    status: &impl serde::Serialize,
+    manager: &str,
+) -> Result<(), kube::Error>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let patch = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        name,
+        &PatchParams::apply(manager).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Every CRD the console owns.
 pub fn crds() -> Vec<CustomResourceDefinition> {
     vec![

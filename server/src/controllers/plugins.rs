@@ -192,19 +192,14 @@ async fn reconcile(plugin: Arc<ClusterPlugin>, ctx: Arc<Context>) -> Result<Acti
         },
     };
     if state != previous {
-        let patch = serde_json::json!({
-            "apiVersion": "platform.nextgen-console.io/v1alpha1",
-            "kind": "ClusterPlugin",
-            "status": state,
-        });
-        Api::<ClusterPlugin>::all(ctx.global.clone())
-            .patch_status(
-                &name,
-                &PatchParams::apply(MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await
-            .map_err(|source| Error::WriteStatus { name, source })?;
+        super::apply_status(
+            &Api::<ClusterPlugin>::all(ctx.global.clone()),
+            &name,
+            &state,
+            MANAGER,
+        )
+        .await
+        .map_err(|source| Error::WriteStatus { name, source })?;
     }
     Ok(Action::requeue(wait))
 }

@@ -113,17 +113,14 @@ async fn reconcile(project: Arc<Project>, ctx: Arc<Context>) -> Result<Action, E
         observed_generation: project.metadata.generation,
     };
     if project.status.as_ref() != Some(&state) {
-        let patch = serde_json::json!({
-            "apiVersion": "platform.nextgen-console.io/v1alpha1", "kind": "Project", "status": state,
-        });
-        Api::<Project>::all(ctx.global.clone())
-            .patch_status(
-                &name,
-                &PatchParams::apply(MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await
-            .map_err(|source| Error::WriteStatus { name, source })?;
+        super::apply_status(
+            &Api::<Project>::all(ctx.global.clone()),
+            &name,
+            &state,
+            MANAGER,
+        )
+        .await
+        .map_err(|source| Error::WriteStatus { name, source })?;
     }
     Ok(Action::requeue(if all_ready { RESYNC } else { RETRY }))
 }

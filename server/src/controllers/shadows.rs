@@ -141,19 +141,14 @@ async fn reconcile(cvsh: Arc<ClusterVersionShadow>, ctx: Arc<Context>) -> Result
     };
     state.observed_generation = cvsh.metadata.generation;
     if state != previous {
-        let patch = serde_json::json!({
-            "apiVersion": "platform.nextgen-console.io/v1alpha1",
-            "kind": "ClusterVersionShadow",
-            "status": state,
-        });
-        Api::<ClusterVersionShadow>::all(ctx.global.clone())
-            .patch_status(
-                &name,
-                &PatchParams::apply(MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await
-            .map_err(|source| Error::WriteStatus { name, source })?;
+        super::apply_status(
+            &Api::<ClusterVersionShadow>::all(ctx.global.clone()),
+            &name,
+            &state,
+            MANAGER,
+        )
+        .await
+        .map_err(|source| Error::WriteStatus { name, source })?;
     }
     Ok(Action::requeue(wait))
 }
