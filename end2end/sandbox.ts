@@ -50,6 +50,20 @@ export function kubectl(sandbox: Sandbox, cluster: string, args: string[], stdin
   });
 }
 
+/// Runs kubectl as `user` in `groups` (the sandbox admin impersonating), as the console acts
+/// for a signed-in user: what it writes is authored by that user.
+export function kubectlAs(sandbox: Sandbox, cluster: string, user: string, groups: string[], args: string[], stdin?: string): string {
+  const as = ["--as", user, ...groups.flatMap((g) => ["--as-group", g])];
+  return kubectl(sandbox, cluster, [...as, ...args], stdin);
+}
+
+/// The demo projects team-a and team-b (sandbox/manifests/projects.yaml), authored by the
+/// platform admin; the console installs the CRD at start, so this runs once it serves.
+export function ensureDemoProjects(sandbox: Sandbox) {
+  const manifest = readFileSync(new URL("../sandbox/manifests/projects.yaml", import.meta.url), "utf8");
+  kubectlAs(sandbox, "global", "admin@example.com", ["platform-admins"], ["apply", "--server-side", "--field-manager", "nextgen-console-demo", "-f", "-"], manifest);
+}
+
 /** A namespace on east where `group` may edit (a manifest for `kubectl apply -f -`). */
 export function namespaceFor(name: string, group: string): string {
   return `apiVersion: v1

@@ -12,7 +12,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import https from "node:https";
 import { randomBytes } from "node:crypto";
-import { readSandbox, signInAtDex } from "../sandbox";
+import { ensureDemoProjects, readSandbox, signInAtDex } from "../sandbox";
 
 const RUNS = 20;
 const found = readSandbox();
@@ -88,7 +88,8 @@ test("live-update latency to the DOM", async ({ page }) => {
       configmaps.push(performance.now() - started);
     }
 
-    // An application of alice's on east, then drift made by hand there.
+    // An application of alice's on east (in the demo project team-a), then drift made by hand there.
+    ensureDemoProjects(sandbox);
     const app = `lat-${suffix}`;
     await page.goto(`${origin}/platform/applications/new?project=team-a`);
     await page.waitForSelector('html[data-hydrated="true"]');

@@ -4,10 +4,13 @@
 import { test, expect } from "@playwright/test";
 import { randomBytes } from "node:crypto";
 import { hydrated, screenshot, watchErrors } from "../helpers";
-import { kubectl, requireSandbox, signInAtDex } from "../sandbox";
+import { ensureDemoProjects, kubectl, kubectlAs, requireSandbox, signInAtDex } from "../sandbox";
 
 const sandbox = requireSandbox();
 const APP = `web-${randomBytes(3).toString("hex")}`;
+
+// team-a is a Project on east and west: the controller places applications only on its clusters.
+test.beforeAll(() => ensureDemoProjects(sandbox));
 
 test.afterAll(() => {
   kubectl(sandbox, "global", ["-n", "team-a", "delete", "applications.platform.nextgen-console.io", APP, "--ignore-not-found", "--wait=false"]);
@@ -98,13 +101,19 @@ test("bob of team-b sees neither team-a's project nor its applications", async (
 
 test("carol (auditors, view) sees team-a's application but no action she may not take", async ({ page }) => {
   const name = `view-${randomBytes(3).toString("hex")}`;
-  kubectl(
+  // Written by the platform admin (kubectl as admin@example.com), whom the controller acts as.
+  kubectlAs(
     sandbox,
     "global",
+    "admin@example.com",
+    ["platform-admins"],
     ["apply", "-f", "-"],
     `apiVersion: platform.nextgen-console.io/v1alpha1
 kind: Application
-metadata: {name: ${name}, namespace: team-a}
+metadata:
+  name: ${name}
+  namespace: team-a
+  annotations: {platform.nextgen-console.io/author: admin@example.com, platform.nextgen-console.io/author-groups: platform-admins}
 spec:
   placement: [east]
   template: {deployment: {replicas: 1, template: {spec: {containers: [{name: web, image: registry.example/web:1}]}}}}

@@ -9,8 +9,16 @@ use server::config::Config;
 async fn main() -> ExitCode {
     let config = Config::parse();
     if config.print_crds {
-        for crd in server::controllers::crds() {
-            match serde_json::to_string_pretty(&crd) {
+        // The author policy first, as the console installs it (see controllers::install_crds).
+        let policy = [
+            app::access::author::policy(),
+            app::access::author::policy_binding(),
+        ];
+        let crds = server::controllers::crds()
+            .into_iter()
+            .map(|crd| serde_json::to_value(crd).unwrap_or_default());
+        for object in policy.into_iter().chain(crds) {
+            match serde_json::to_string_pretty(&object) {
                 Ok(json) => println!("{json}"),
                 Err(error) => {
                     eprintln!("error: {error}");

@@ -15,6 +15,7 @@ use app::{
         FINALIZER, Health, WorkloadTemplate,
     },
     clusters::registry::ClusterRegistry,
+    projects::resource::{Project, ProjectCluster, ProjectSpec},
 };
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::ConfigMap};
 use kube::{
@@ -50,6 +51,9 @@ impl Drop for Fixture {
             };
             runtime.block_on(async move {
                 let admin = sandbox().cluster("global").admin_client().await;
+                let _ = Api::<Project>::all(admin.clone())
+                    .delete(&ns, &DeleteParams::background())
+                    .await;
                 let apps = Api::<Application>::namespaced(admin, &ns);
                 for app in apps
                     .list(&Default::default())
@@ -96,9 +100,32 @@ async fn start(registry: Option<ClusterRegistry>) -> Fixture {
         server::controllers::apps::Context::new(console, registry),
         watcher::Config::default().labels(&format!("{RUN_LABEL}={run}")),
     ));
+    // The project the Applications belong to: the controller places them only on its clusters
+    // ("west-link" is west behind a forwarder a test stops, "gone" one that is not registered).
     let admin = sandbox.cluster("global").admin_client().await;
+    let mut project = Project::new(
+        &name,
+        ProjectSpec {
+            clusters: ["east", "west", "west-link", "gone"]
+                .map(|c| ProjectCluster {
+                    name: c.into(),
+                    namespace: None,
+                })
+                .into(),
+            ..ProjectSpec::default()
+        },
+    );
+    project.metadata.labels = Some([(RUN_LABEL.to_string(), run.clone())].into());
+    Api::<Project>::all(admin)
+        .create(&PostParams::default(), &project)
+        .await
+        .unwrap_or_else(|e| panic!("project {name}: {e}"));
+    let (user, groups) = support::PLATFORM_ADMIN;
     Fixture {
-        apps: Api::namespaced(admin, &name),
+        apps: Api::namespaced(
+            sandbox.cluster("global").client_as(user, groups).await,
+            &name,
+        ),
         run,
         _ns: ns,
         name,
@@ -120,6 +147,8 @@ impl Fixture {
     async fn create(&self, app: &str, spec: ApplicationSpec) {
         let mut resource = Application::new(app, spec);
         resource.metadata.labels = Some([(RUN_LABEL.to_string(), self.run.clone())].into());
+        let (user, groups) = support::PLATFORM_ADMIN;
+        resource.metadata.annotations = Some(support::authored_by(user, groups));
         self.apps
             .create(&PostParams::default(), &resource)
             .await

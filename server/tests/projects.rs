@@ -47,13 +47,13 @@ async fn a_project_makes_its_namespaces_and_bindings_and_guards_its_clusters() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let task = tokio::spawn(server::controllers::projects::run(
-        server::controllers::projects::Context {
-            global: console,
-            clusters: registry,
-        },
+        server::controllers::projects::Context::new(console, registry),
         watcher::Config::default().labels(&format!("{RUN_LABEL}={run}")),
     ));
-    let admin = sandbox.cluster("global").admin_client().await;
+    // Written as the platform administrator of the identity provider, whom the controller then
+    // acts as (the author annotations say so, and the admission policy vouches for them).
+    let (user, groups) = support::PLATFORM_ADMIN;
+    let admin = sandbox.cluster("global").client_as(user, groups).await;
     let projects = Api::<Project>::all(admin.clone());
     let mut project = Project::new(
         &name,
@@ -78,6 +78,7 @@ async fn a_project_makes_its_namespaces_and_bindings_and_guards_its_clusters() {
         },
     );
     project.metadata.labels = Some([(RUN_LABEL.to_string(), run.clone())].into());
+    project.metadata.annotations = Some(support::authored_by(user, groups));
     projects
         .create(&PostParams::default(), &project)
         .await

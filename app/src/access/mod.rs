@@ -6,6 +6,8 @@
 //! cluster says its rules are incomplete (webhook authorizers), a denial is confirmed with a
 //! SelfSubjectAccessReview before it is shown.
 
+#[cfg(feature = "ssr")]
+pub mod author;
 mod page;
 #[cfg(feature = "ssr")]
 pub mod rules;

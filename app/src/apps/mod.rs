@@ -1,7 +1,8 @@
 //! Applications: the Container Platform view's application list and detail pages, scoped to a
 //! project (its namespace on global). Every read and write is the signed-in user's, on global
 //! and, for the workload itself, checked on each member cluster by a server-side dry run as the
-//! user: the controller applies with the console's credential only what the user could apply.
+//! user. Every change records the user as the Application's author; the controller applies it
+//! to the project's clusters as that author, so it never does more than the user may.
 
 pub mod resource;
 mod yaml;
@@ -64,8 +65,58 @@ pub(crate) mod ssr {
         crate::clusters::kube_error(GLOBAL_CLUSTER, e)
     }
 
-    /// Checks, as the user, that every placed cluster would accept the rendered workload: the
-    /// member's API server validates every field (strictly) and applies the user's RBAC.
+    /// The namespace the application's project uses on each placed cluster; a cluster outside
+    /// the project, or a namespace of global that is no project's, is refused with the reason.
+    /// The Project is read with the console's credential: it is platform state every member's
+    /// page needs, and it decides nothing the user could widen.
+    pub async fn targets(
+        project: &str,
+        spec: &resource::ApplicationSpec,
+    ) -> Result<Vec<(String, String)>, ConsoleError> {
+        let global = crate::clusters::registry()?
+            .console_client(GLOBAL_CLUSTER)
+            .map_err(ConsoleError::respond)?;
+        let found = Api::<crate::projects::resource::Project>::all(global)
+            .get_opt(project)
+            .await
+            .map_err(global_error)?;
+        let Some(found) = found else {
+            return Err(ConsoleError::Invalid {
+                message: format!(
+                    "{project} is not a project's namespace: applications run only in the namespace of a Project (kubectl get projects.platform.nextgen-console.io)"
+                ),
+            }
+            .respond());
+        };
+        let mut targets = Vec::new();
+        let mut refused = Vec::new();
+        for (cluster, target) in
+            resource::placement_namespaces(project, &found.spec, &spec.placement)
+        {
+            match target {
+                Ok(ns) => targets.push((cluster, ns)),
+                Err(reason) => refused.push(reason),
+            }
+        }
+        if refused.is_empty() {
+            Ok(targets)
+        } else {
+            Err(ConsoleError::Invalid {
+                message: format!("spec.placement: {}", refused.join("; ")),
+            }
+            .respond())
+        }
+    }
+
+    /// The annotations that record the signed-in user as the author of a change (the
+    /// application controller acts on member clusters as this user).
+    pub async fn author() -> Result<serde_json::Value, ConsoleError> {
+        crate::access::author::stamp(&crate::clusters::client_as_user(GLOBAL_CLUSTER)?).await
+    }
+
+    /// Checks, as the user, that every placed cluster would accept the rendered workload in the
+    /// project's namespace there: the member's API server validates every field (strictly) and
+    /// applies the user's RBAC, as it will when the controller applies it as this user.
     pub async fn dry_run(
         project: &str,
         name: &str,
@@ -73,26 +124,32 @@ pub(crate) mod ssr {
     ) -> Result<(), ConsoleError> {
         use kube::api::{ApiResource, DynamicObject, Patch, PatchParams, ValidationDirective};
         let mut problems = Vec::new();
-        for cluster in &spec.placement {
-            let client = match crate::clusters::client_as_user(cluster) {
+        for (cluster, namespace) in targets(project, spec).await? {
+            let client = match crate::clusters::client_as_user(&cluster) {
                 Ok(client) => client,
                 Err(error) => {
                     problems.push(format!("{cluster}: {error}"));
                     continue;
                 }
             };
-            let overrides = spec.overrides.iter().find(|o| &o.cluster == cluster);
-            let deployment =
-                resource::render_deployment(name, project, project, 0, &spec.template, overrides);
+            let overrides = spec.overrides.iter().find(|o| o.cluster == cluster);
+            let deployment = resource::render_deployment(
+                name,
+                &namespace,
+                project,
+                0,
+                &spec.template,
+                overrides,
+            );
             let ar = ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&());
-            let api = Api::<DynamicObject>::namespaced_with(client, project, &ar);
+            let api = Api::<DynamicObject>::namespaced_with(client, &namespace, &ar);
             let mut params = PatchParams::apply(resource::FIELD_MANAGER).force();
             params.dry_run = true;
             params.field_validation = Some(ValidationDirective::Strict);
             if let Err(error) = api.patch(name, &params, &Patch::Apply(&deployment)).await {
                 problems.push(match error {
                     kube::Error::Api(status) if status.code == 403 => format!(
-                        "{cluster}: you may not deploy to namespace {project} there ({})",
+                        "{cluster}: you may not deploy to namespace {namespace} there ({})",
                         status.message
                     ),
                     kube::Error::Api(status) => format!("{cluster}: {}", status.message),
@@ -175,9 +232,10 @@ pub async fn scale_application(
     api.patch(
         &name,
         &PatchParams::default(),
-        &Patch::Merge(
-            serde_json::json!({"spec": {"template": spec.template, "overrides": spec.overrides}}),
-        ),
+        &Patch::Merge(serde_json::json!({
+            "metadata": {"annotations": ssr::author().await?},
+            "spec": {"template": spec.template, "overrides": spec.overrides},
+        })),
     )
     .await
     .map_err(ssr::global_error)?;
@@ -208,11 +266,13 @@ pub async fn set_image(project: String, name: String, image: String) -> Result<(
         }
     }
     ssr::dry_run(&project, &name, &spec).await?;
+    let mut annotations = ssr::author().await?;
+    annotations[resource::CAUSE_ANNOTATION] = format!("image {image}").into();
     api.patch(
         &name,
         &PatchParams::default(),
         &Patch::Merge(serde_json::json!({
-            "metadata": {"annotations": {resource::CAUSE_ANNOTATION: format!("image {image}")}},
+            "metadata": {"annotations": annotations},
             "spec": {"template": spec.template},
         })),
     )
@@ -249,11 +309,13 @@ pub async fn rollback_application(
     let mut spec = app.spec.clone();
     spec.template = target.template.clone();
     ssr::dry_run(&project, &name, &spec).await?;
+    let mut annotations = ssr::author().await?;
+    annotations[resource::CAUSE_ANNOTATION] = format!("rollback to {revision}").into();
     api.patch(
         &name,
         &PatchParams::default(),
         &Patch::Merge(serde_json::json!({
-            "metadata": {"annotations": {resource::CAUSE_ANNOTATION: format!("rollback to {revision}")}},
+            "metadata": {"annotations": annotations},
             "spec": {"template": spec.template},
         })),
     )
@@ -323,7 +385,7 @@ pub(crate) fn health_class(health: Health) -> &'static str {
         Health::Degraded => {
             "rounded bg-amber-100 px-2 py-0.5 text-xs text-amber-900 dark:bg-amber-900 dark:text-amber-100"
         }
-        Health::Unreachable => {
+        Health::Unreachable | Health::Refused => {
             "rounded bg-red-100 px-2 py-0.5 text-xs text-red-900 dark:bg-red-900 dark:text-red-100"
         }
     }

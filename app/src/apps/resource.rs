@@ -124,6 +124,8 @@ pub enum Health {
     Progressing,
     Degraded,
     Unreachable,
+    /// The author may not run it there: outside the project, or refused by the cluster's RBAC.
+    Refused,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -144,6 +146,82 @@ pub struct ApplicationState {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The user the controller acts as on member clusters (the author of the spec).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// `Authorized`: whether the controller could act for the author on every placed cluster.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<crate::clusters::resource::ClusterCondition>,
+}
+
+/// The condition that says whether the controller acts for the application's author everywhere
+/// it is placed, and if not, why.
+pub const AUTHORIZED: &str = "Authorized";
+
+impl ApplicationState {
+    pub fn condition(&self, type_: &str) -> Option<&crate::clusters::resource::ClusterCondition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
+
+    pub fn set_condition(
+        &mut self,
+        type_: &str,
+        ok: bool,
+        reason: &str,
+        message: String,
+        now: &str,
+    ) {
+        set_condition(&mut self.conditions, type_, ok, reason, message, now);
+    }
+}
+
+/// Sets a condition in `conditions`, keeping its transition time while its status stays the
+/// same.
+pub fn set_condition(
+    conditions: &mut Vec<crate::clusters::resource::ClusterCondition>,
+    type_: &str,
+    ok: bool,
+    reason: &str,
+    message: String,
+    now: &str,
+) {
+    let status = if ok { "True" } else { "False" };
+    let last_transition_time = match conditions.iter().find(|c| c.type_ == type_) {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => now.to_string(),
+    };
+    conditions.retain(|c| c.type_ != type_);
+    conditions.push(crate::clusters::resource::ClusterCondition {
+        type_: type_.into(),
+        status: status.into(),
+        reason: reason.into(),
+        message,
+        last_transition_time,
+    });
+}
+
+/// Where each placed cluster's workload goes: the namespace the project uses on that cluster,
+/// or why the application may not run there (the cluster is not one of the project's).
+pub fn placement_namespaces(
+    project: &str,
+    spec: &crate::projects::resource::ProjectSpec,
+    placement: &[String],
+) -> Vec<(String, Result<String, String>)> {
+    placement
+        .iter()
+        .map(|cluster| {
+            let target = if spec.clusters.iter().any(|c| &c.name == cluster) {
+                Ok(spec.namespace_on(project, cluster))
+            } else {
+                let members: Vec<&str> = spec.clusters.iter().map(|c| c.name.as_str()).collect();
+                Err(format!(
+                    "{cluster} is not a cluster of project {project} (its clusters: {}); ask a project admin to add it",
+                    if members.is_empty() { "none".to_string() } else { members.join(", ") }
+                ))
+            };
+            (cluster.clone(), target)
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -422,13 +500,14 @@ pub fn deployment_health(deployment: &Value) -> (Health, String) {
     }
 }
 
-/// The application's health from its clusters': any unreachable makes it Unreachable, then any
-/// degraded Degraded, then any not yet done Progressing; all healthy is Healthy.
+/// The application's health from its clusters': any refused makes it Refused (it will not heal
+/// by itself), then any unreachable Unreachable, then any degraded Degraded, then any not yet done Progressing; all healthy is Healthy.
 pub fn aggregate(clusters: &[ClusterSync]) -> Health {
     if clusters.is_empty() {
         return Health::Pending;
     }
     [
+        Health::Refused,
         Health::Unreachable,
         Health::Degraded,
         Health::Progressing,
@@ -543,6 +622,39 @@ mod tests {
     }
 
     #[test]
+    fn placement_goes_to_the_projects_namespaces_and_never_outside_its_clusters() {
+        let project = crate::projects::resource::ProjectSpec {
+            clusters: vec![
+                crate::projects::resource::ProjectCluster {
+                    name: "east".into(),
+                    namespace: None,
+                },
+                crate::projects::resource::ProjectCluster {
+                    name: "west".into(),
+                    namespace: Some("shop-west".into()),
+                },
+            ],
+            ..Default::default()
+        };
+        let targets = placement_namespaces(
+            "shop",
+            &project,
+            &["east".into(), "west".into(), "north".into()],
+        );
+        assert_eq!(targets[0], ("east".to_string(), Ok("shop".to_string())));
+        assert_eq!(
+            targets[1],
+            ("west".to_string(), Ok("shop-west".to_string()))
+        );
+        let refused = targets[2].1.clone().err().unwrap_or_default();
+        assert!(
+            refused.contains("north is not a cluster of project shop")
+                && refused.contains("east, west"),
+            "{refused}"
+        );
+    }
+
+    #[test]
     fn health_aggregates_worst_first() {
         let sync = |health| ClusterSync {
             health,
@@ -564,6 +676,10 @@ mod tests {
         assert_eq!(
             aggregate(&[sync(Health::Degraded), sync(Health::Unreachable)]),
             Health::Unreachable
+        );
+        assert_eq!(
+            aggregate(&[sync(Health::Unreachable), sync(Health::Refused)]),
+            Health::Refused
         );
     }
 

@@ -118,13 +118,10 @@ async fn create(project: &str, mut manifest: Manifest) -> Result<String, Console
     let name = manifest.metadata.name.clone();
     super::ssr::dry_run(project, &name, &manifest.spec).await?;
     let mut app = resource::Application::new(&name, manifest.spec);
-    app.metadata.annotations = Some(
-        [(
-            resource::CAUSE_ANNOTATION.to_string(),
-            "created".to_string(),
-        )]
-        .into(),
-    );
+    let mut annotations: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(super::ssr::author().await?).unwrap_or_default();
+    annotations.insert(resource::CAUSE_ANNOTATION.into(), "created".into());
+    app.metadata.annotations = Some(annotations);
     super::ssr::api(project)?
         .create(&PostParams::default(), &app)
         .await
@@ -270,5 +267,65 @@ mod tests {
         let manifest = parse(&windows).unwrap_or_else(|e| panic!("{e}"));
         let text = &manifest.spec.template.config_maps[0].data["app.ini"];
         assert_eq!(resource::normalize_line_endings(text), "mode=production\n");
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn is_dns_label(name: &str) -> bool {
+        !name.is_empty()
+            && name.len() <= 63
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+    }
+
+    fn manifest(name: &str) -> String {
+        format!(
+            "apiVersion: platform.nextgen-console.io/v1alpha1\nkind: Application\nmetadata:\n  name: {}\nspec:\n  placement: [east]\n  template:\n    deployment:\n      template:\n        spec:\n          containers: [{{name: web, image: registry.example/web:1}}]\n",
+            serde_json::to_string(name).unwrap_or_default()
+        )
+    }
+
+    proptest! {
+        /// Whatever the editor holds, parsing answers (never panics), and a refusal says what.
+        #[test]
+        fn any_text_is_answered_with_a_manifest_or_a_reason(text in "\\PC{0,400}") {
+            if let Err(reason) = parse(&text) {
+                prop_assert!(!reason.trim().is_empty());
+            }
+        }
+
+        /// Structured-looking noise too: YAML punctuation, indentation and keys of the manifest.
+        #[test]
+        fn yaml_shaped_noise_is_answered(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("metadata:".to_string()), Just("spec:".to_string()),
+                    Just("  name: x".to_string()), Just("  placement: [".to_string()),
+                    Just("- ".to_string()), Just("{".to_string()), Just("}".to_string()),
+                    Just("&a".to_string()), Just("*a".to_string()), Just("!!binary".to_string()),
+                    Just("\t".to_string()), Just("\r\n".to_string()), "[a-z: \\-\\[\\]{},\n]{0,12}",
+                ],
+                0..40,
+            )
+        ) {
+            let text = parts.join("\n");
+            if let Err(reason) = parse(&text) {
+                prop_assert!(!reason.trim().is_empty());
+            }
+        }
+
+        /// The name is accepted exactly when it is a DNS label, whatever it holds.
+        #[test]
+        fn only_dns_labels_are_accepted_as_names(name in "\\PC{0,70}") {
+            let parsed = parse(&manifest(&name));
+            prop_assert_eq!(parsed.is_ok(), is_dns_label(&name), "{:?}: {:?}", name, parsed.err());
+        }
     }
 }

@@ -194,6 +194,8 @@ pub mod ssr {
             }
             .respond());
         }
+        // Whoever changes a spec becomes its author: the controllers act as them from now on.
+        let author = crate::access::author::stamp(&global).await?;
         for app in &placed {
             let placement: Vec<&String> = app
                 .spec
@@ -204,7 +206,10 @@ pub mod ssr {
             apps.patch(
                 app.metadata.name.as_deref().unwrap_or_default(),
                 &PatchParams::default(),
-                &Patch::Merge(serde_json::json!({"spec": {"placement": placement}})),
+                &Patch::Merge(serde_json::json!({
+                    "metadata": {"annotations": author},
+                    "spec": {"placement": placement},
+                })),
             )
             .await
             .map_err(global_error)?;
@@ -219,7 +224,10 @@ pub mod ssr {
             .patch(
                 project,
                 &PatchParams::default(),
-                &Patch::Merge(serde_json::json!({"spec": {"clusters": clusters}})),
+                &Patch::Merge(serde_json::json!({
+                    "metadata": {"annotations": author},
+                    "spec": {"clusters": clusters},
+                })),
             )
             .await
             .map_err(global_error)?;

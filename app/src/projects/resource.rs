@@ -98,6 +98,40 @@ pub struct ProjectState {
     pub namespaces: Vec<NamespaceState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// The user the controller acts as on every cluster (the author of the spec).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// `Authorized`: whether the controller could act for the author everywhere, and why not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<crate::clusters::resource::ClusterCondition>,
+}
+
+/// Namespaces no project may take: the cluster's own and the console's. Binding a project's
+/// roles there would hand out the cluster or the console.
+pub fn system_namespace(namespace: &str) -> bool {
+    namespace == "default"
+        || namespace.starts_with("kube-")
+        || namespace.starts_with("openshift-")
+        || namespace == "nextgen-console-system"
+        || namespace == crate::plugins::resource::PLUGIN_NAMESPACE
+}
+
+/// Why `project` may not use a namespace whose labels are `labels` (None: it does not exist
+/// yet), or None when it may.
+pub fn namespace_refusal(
+    project: &str,
+    namespace: &str,
+    labels: Option<&BTreeMap<String, String>>,
+) -> Option<String> {
+    if system_namespace(namespace) {
+        return Some(format!(
+            "namespace {namespace} is a system namespace; choose a namespace of the project's own"
+        ));
+    }
+    let owner = labels.and_then(|l| l.get(PROJECT_NAMESPACE_LABEL))?;
+    (owner != project).then(|| {
+        format!("namespace {namespace} belongs to project {owner}; choose another namespace")
+    })
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +249,33 @@ mod tests {
         assert_eq!(on_global.len(), 3);
         assert_eq!(spec().namespace_on("shop", "west"), "shop-west");
         assert_eq!(spec().namespace_on("shop", "east"), "shop");
+    }
+
+    #[test]
+    fn system_namespaces_and_other_projects_namespaces_are_refused() {
+        for ns in [
+            "kube-system",
+            "kube-public",
+            "default",
+            "nextgen-console-system",
+            "nextgen-plugins",
+        ] {
+            assert!(namespace_refusal("shop", ns, None).is_some(), "{ns}");
+        }
+        let theirs: BTreeMap<String, String> =
+            [(PROJECT_NAMESPACE_LABEL.to_string(), "books".to_string())].into();
+        let ours: BTreeMap<String, String> =
+            [(PROJECT_NAMESPACE_LABEL.to_string(), "shop".to_string())].into();
+        assert_eq!(
+            namespace_refusal("shop", "books", Some(&theirs)),
+            Some("namespace books belongs to project books; choose another namespace".into())
+        );
+        assert_eq!(namespace_refusal("shop", "shop", Some(&ours)), None);
+        assert_eq!(namespace_refusal("shop", "shop-west", None), None);
+        assert_eq!(
+            namespace_refusal("shop", "plain", Some(&BTreeMap::new())),
+            None
+        );
     }
 
     #[test]

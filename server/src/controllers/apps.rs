@@ -1,6 +1,12 @@
-//! The Application controller: applies each Application to every cluster it is placed on
-//! (server-side apply under its own field manager, with the console's credential), writes each
-//! cluster's state and the aggregate health into the status, and keeps the revision history.
+//! The Application controller: applies each Application to every cluster it is placed on,
+//! writes each cluster's state and the aggregate health into the status, and keeps the revision
+//! history. It never does more than the Application's author may:
+//! - the author is the user the annotations name, which the admission policy on global vouches
+//!   for (`app::access::author`); without a trustworthy author nothing is applied;
+//! - only clusters of the Application's Project, in the namespace the project uses there;
+//! - every object is server-side applied *as the author* (impersonation), so each member
+//!   cluster's RBAC and admission decide, and objects the console did not create are refused
+//!   rather than taken over. A refusal is shown per cluster and in the `Authorized` condition.
 //!
 //! - Every placed cluster is synced concurrently with a timeout, so an unreachable cluster costs
 //!   at most that and never holds up the others; it is retried with exponential backoff.
@@ -9,15 +15,18 @@
 //! - A finalizer keeps a deleted Application until its workload is gone from every cluster it
 //!   ran on; clusters that cannot be reached are named in the status and retried.
 
-use std::{collections::HashSet, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use app::{
+    access::author,
     apps::resource::{
-        self, APP_LABEL, Application, ApplicationState, CAUSE_ANNOTATION, ClusterSync,
+        self, APP_LABEL, AUTHORIZED, Application, ApplicationState, CAUSE_ANNOTATION, ClusterSync,
         DEFAULT_HISTORY, FIELD_MANAGER, FINALIZER, Health, MANAGED_BY,
     },
+    auth::Identity,
     clusters::registry::ClusterRegistry,
     error::innermost,
+    projects::resource::{Project, ProjectSpec},
 };
 use futures::{SinkExt, StreamExt, channel::mpsc, future::join_all};
 use k8s_openapi::api::{
@@ -55,6 +64,8 @@ pub enum Error {
     CleanupPending { name: String, clusters: String },
     #[error("finalizer: {0}")]
     Finalizer(String),
+    #[error("reading project {name} on global: {source}")]
+    ReadProject { name: String, source: kube::Error },
 }
 
 pub struct Context {
@@ -64,6 +75,8 @@ pub struct Context {
     /// cluster can start before the watch of global delivers that write, and must not build on
     /// (and write back) an older status.
     pub written: std::sync::Mutex<std::collections::HashMap<(String, String), ApplicationState>>,
+    /// Whether the admission policy that vouches for authors is in force.
+    pub policy: super::authors::PolicyCheck,
 }
 
 impl Context {
@@ -72,6 +85,7 @@ impl Context {
             global,
             clusters,
             written: Default::default(),
+            policy: Default::default(),
         }
     }
 
@@ -128,19 +142,33 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
 }
 
 /// Watches the Deployments the controller manages on every registered cluster (new clusters
-/// joining as they register) and wakes their Applications.
+/// joining as they register) and wakes their Applications. The watch of a cluster that is no
+/// longer registered stops; one registered again (or at another address) starts afresh with
+/// the client the registry has now.
 async fn follow_members(clusters: ClusterRegistry, wake: mpsc::Sender<ObjectRef<Application>>) {
-    let mut followed = HashSet::new();
+    let mut followed: std::collections::HashMap<String, (String, tokio::task::JoinHandle<()>)> =
+        Default::default();
     loop {
-        for cluster in clusters.list() {
-            if !followed.insert(cluster.name.clone()) {
+        let current = clusters.list();
+        followed.retain(|name, (server, task)| {
+            let keep = current
+                .iter()
+                .any(|c| &c.name == name && &c.server == server)
+                && !task.is_finished();
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for cluster in current {
+            if followed.contains_key(&cluster.name) {
                 continue;
             }
             let Ok(client) = clusters.console_client(&cluster.name) else {
                 continue;
             };
             let mut wake = wake.clone();
-            tokio::spawn(async move {
+            let task = tokio::spawn(async move {
                 let api = Api::<PartialObjectMeta<Deployment>>::all(client);
                 let config = watcher::Config::default()
                     .labels(&format!("{MANAGED_BY}=nextgen-console,{APP_LABEL}"));
@@ -157,6 +185,7 @@ async fn follow_members(clusters: ClusterRegistry, wake: mpsc::Sender<ObjectRef<
                     }
                 }
             });
+            followed.insert(cluster.name.clone(), (cluster.server.clone(), task));
         }
         tokio::time::sleep(Duration::from_secs(10)).await;
     }
@@ -243,12 +272,30 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     resource::record_revision(&mut state, &app.spec.template, &cause, &now, limit);
     let revision = state.revision;
 
+    // Who to act as, and where: without a project or a trustworthy author nothing is applied.
+    let (project_spec, author) = match establish(app, ctx).await? {
+        Ok(found) => found,
+        Err((reason, message)) => {
+            state.author = None;
+            state.health = Health::Refused;
+            state.message = format!("nothing is applied: {message}");
+            state.set_condition(AUTHORIZED, false, reason, message, &now);
+            state.observed_generation = app.metadata.generation;
+            write_status(app, ctx, &state).await?;
+            return Ok(Action::requeue(RESYNC));
+        }
+    };
+    let targets: std::collections::HashMap<String, Result<String, String>> =
+        resource::placement_namespaces(&project, &project_spec, &app.spec.placement)
+            .into_iter()
+            .collect();
+
     // Clusters no longer in the placement lose the workload first.
     let placed: Vec<String> = app.spec.placement.clone();
     let dropped: Vec<ClusterSync> = state
         .clusters
         .iter()
-        .filter(|c| !placed.contains(&c.cluster))
+        .filter(|c| !placed.contains(&c.cluster) && !c.namespace.is_empty())
         .cloned()
         .collect();
     let mut kept_dropped = Vec::new();
@@ -272,14 +319,34 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
         .map(|cluster| {
             let before = previous.iter().find(|c| c.cluster == cluster).cloned();
             let overrides = app.spec.overrides.iter().find(|o| o.cluster == cluster);
-            let (name, project) = (name.clone(), project.clone());
+            let target = targets
+                .get(&cluster)
+                .cloned()
+                .unwrap_or_else(|| Err(format!("{cluster} is not placed")));
+            let (name, project, author) = (name.clone(), project.clone(), &author);
             async move {
                 let cluster = &cluster;
-                let mut sync = before.clone().unwrap_or(ClusterSync {
-                    cluster: cluster.clone(),
-                    namespace: project.clone(),
-                    ..ClusterSync::default()
-                });
+                let namespace = match target {
+                    Ok(namespace) => namespace,
+                    Err(reason) => {
+                        let mut sync = before.unwrap_or_default();
+                        sync.cluster = cluster.clone();
+                        sync.health = Health::Refused;
+                        sync.message = reason.clone();
+                        sync.last_error = Some(reason);
+                        sync.consecutive_failures = 0;
+                        sync.last_sync_time = Some(self::now());
+                        return sync;
+                    }
+                };
+                let mut sync = before
+                    .clone()
+                    .filter(|s| s.namespace == namespace)
+                    .unwrap_or(ClusterSync {
+                        cluster: cluster.clone(),
+                        namespace: namespace.clone(),
+                        ..ClusterSync::default()
+                    });
                 // An unreachable cluster is tried again only once its backoff has passed.
                 if sync.consecutive_failures > 0
                     && seconds_since(sync.last_sync_time.as_deref())
@@ -289,10 +356,17 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
                 }
                 let outcome = tokio::time::timeout(
                     SYNC_TIMEOUT,
-                    sync_cluster(ctx, app, &name, &project, revision, overrides, &sync),
+                    sync_cluster(
+                        ctx, app, &name, &project, revision, overrides, &sync, author,
+                    ),
                 )
                 .await
-                .unwrap_or_else(|_| Err(format!("no answer within {} s", SYNC_TIMEOUT.as_secs())));
+                .unwrap_or_else(|_| {
+                    Err(SyncError::Failed(format!(
+                        "no answer within {} s",
+                        SYNC_TIMEOUT.as_secs()
+                    )))
+                });
                 sync.last_sync_time = Some(self::now());
                 match outcome {
                     Ok(found) => {
@@ -301,7 +375,13 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
                             ..found
                         };
                     }
-                    Err(reason) => {
+                    Err(SyncError::Refused(reason)) => {
+                        sync.health = Health::Refused;
+                        sync.message = format!("refused on {cluster}: {reason}");
+                        sync.last_error = Some(reason);
+                        sync.consecutive_failures = 0;
+                    }
+                    Err(SyncError::Failed(reason)) => {
                         sync.health = Health::Unreachable;
                         sync.message = format!("cluster {cluster} could not be synced: {reason}");
                         sync.last_error = Some(reason);
@@ -331,6 +411,30 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
             format!("{other:?} on {}", names.join(", "))
         }
     };
+    let refused: Vec<String> = state
+        .clusters
+        .iter()
+        .filter(|c| c.health == Health::Refused)
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c.cluster,
+                c.last_error.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    state.author = Some(author.username.clone());
+    if refused.is_empty() {
+        state.set_condition(
+            AUTHORIZED,
+            true,
+            "AsAuthor",
+            format!("applied as {} on every placed cluster", author.username),
+            &now,
+        );
+    } else {
+        state.set_condition(AUTHORIZED, false, "Forbidden", refused.join("; "), &now);
+    }
     state.observed_generation = app.metadata.generation;
     write_status(app, ctx, &state).await?;
     let unreachable = state
@@ -351,6 +455,68 @@ async fn apply(app: &Application, ctx: &Context) -> Result<Action, Error> {
     Ok(Action::requeue(unreachable.map_or(wait, |b| b.min(wait))))
 }
 
+/// The application's Project (named like its namespace on global) and the author to act as,
+/// or the reason (condition reason, message) why the controller acts for no one.
+#[allow(clippy::type_complexity)]
+async fn establish(
+    app: &Application,
+    ctx: &Context,
+) -> Result<Result<(ProjectSpec, Identity), (&'static str, String)>, Error> {
+    let project = app.namespace().unwrap_or_default();
+    let found = Api::<Project>::all(ctx.global.clone())
+        .get_opt(&project)
+        .await
+        .map_err(|source| Error::ReadProject {
+            name: project.clone(),
+            source,
+        })?;
+    let Some(found) = found else {
+        return Ok(Err((
+            "NotInProject",
+            format!(
+                "namespace {project} on global is not a project's namespace; applications run only in the namespace of a Project, on its clusters"
+            ),
+        )));
+    };
+    if let Err(error) = ctx.policy.in_force(&ctx.global).await {
+        return Ok(Err(("AuthorUntrusted", error.to_string())));
+    }
+    match author::author_of(app.annotations()) {
+        Ok(author) => Ok(Ok((found.spec, author))),
+        Err(error) => Ok(Err(("AuthorUnknown", error.to_string()))),
+    }
+}
+
+/// Why one cluster's sync did not happen.
+#[derive(Debug)]
+enum SyncError {
+    /// The author may not, or an object there is not the console's: tried again at the next
+    /// resync, without backoff (rights may be granted meanwhile).
+    Refused(String),
+    /// The cluster could not be reached or failed: retried with backoff.
+    Failed(String),
+}
+
+impl SyncError {
+    fn from_api(error: kube::Error, author: &Identity, what: &str) -> Self {
+        match error {
+            kube::Error::Api(status) if status.code == 403 => SyncError::Refused(format!(
+                "{} may not apply {what}: {}",
+                author.username, status.message
+            )),
+            other => SyncError::Failed(describe(&other)),
+        }
+    }
+}
+
+/// Whether `live` was made by the console for application `app`: anything else with the same
+/// name is left alone rather than taken over.
+fn made_for(live: &DynamicObject, app: &str) -> bool {
+    let labels = live.labels();
+    labels.get(MANAGED_BY).map(String::as_str) == Some("nextgen-console")
+        && labels.get(APP_LABEL).map(String::as_str) == Some(app)
+}
+
 fn dynamic_api<K: Resource<DynamicType = ()>>(
     client: &Client,
     ns: &str,
@@ -362,7 +528,8 @@ fn dynamic_api<K: Resource<DynamicType = ()>>(
     )
 }
 
-/// Applies the application to one cluster and reads back its state.
+/// Applies the application to one cluster as its author and reads back its state.
+#[allow(clippy::too_many_arguments)]
 async fn sync_cluster(
     ctx: &Context,
     app: &Application,
@@ -371,42 +538,72 @@ async fn sync_cluster(
     revision: i64,
     overrides: Option<&resource::ClusterOverride>,
     before: &ClusterSync,
-) -> Result<ClusterSync, String> {
+    author: &Identity,
+) -> Result<ClusterSync, SyncError> {
     let cluster = &before.cluster;
     let ns = &before.namespace;
     let client = ctx
         .clusters
-        .console_client(cluster)
-        .map_err(|e| e.to_string())?;
+        .client_for(cluster, author)
+        .map_err(|e| SyncError::Failed(e.to_string()))?;
+    // Forced only over the console's own objects (checked first): kubectl edits of its fields
+    // are drift to set back, but nothing someone else made is taken over.
     let params = PatchParams::apply(FIELD_MANAGER).force();
     let template = &app.spec.template;
     let desired = resource::render_deployment(name, ns, project, revision, template, overrides);
-    let (deployments, _) = dynamic_api::<Deployment>(&client, ns);
-    let existing = deployments.get_opt(name).await.map_err(|e| innermost(&e))?;
-    let drift = existing
-        .as_ref()
-        .and_then(|live| resource::drift(&serde_json::to_value(live).unwrap_or_default()))
-        .map(|found| format!("changed on the cluster and set back at {}: {found}", now()));
+    let mut objects: Vec<(Api<DynamicObject>, String, String, serde_json::Value)> = Vec::new();
     for map in resource::render_config_maps(name, ns, project, template) {
-        let (api, _) = dynamic_api::<ConfigMap>(&client, ns);
+        let (api, resource) = dynamic_api::<ConfigMap>(&client, ns);
         let map_name = map["metadata"]["name"]
             .as_str()
             .unwrap_or_default()
             .to_string();
-        api.patch(&map_name, &params, &Patch::Apply(&map))
-            .await
-            .map_err(|e| describe(&e))?;
+        objects.push((api, resource.kind, map_name, map));
     }
     if let Some(service) = resource::render_service(name, ns, project, template) {
-        let (api, _) = dynamic_api::<Service>(&client, ns);
-        api.patch(name, &params, &Patch::Apply(&service))
+        let (api, resource) = dynamic_api::<Service>(&client, ns);
+        objects.push((api, resource.kind, name.to_string(), service));
+    }
+    let (deployments, _) = dynamic_api::<Deployment>(&client, ns);
+    let existing = deployments
+        .get_opt(name)
+        .await
+        .map_err(|e| SyncError::from_api(e, author, &format!("Deployment {name} in {ns}")))?;
+    let mut existing_of_others = Vec::new();
+    if let Some(live) = &existing
+        && !made_for(live, name)
+    {
+        existing_of_others.push(format!("Deployment {name}"));
+    }
+    for (api, kind, object, _) in &objects {
+        if let Some(live) = api
+            .get_opt(object)
             .await
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| SyncError::from_api(e, author, &format!("{kind} {object} in {ns}")))?
+            && !made_for(&live, name)
+        {
+            existing_of_others.push(format!("{kind} {object}"));
+        }
+    }
+    if !existing_of_others.is_empty() {
+        return Err(SyncError::Refused(format!(
+            "{} in namespace {ns} already exist and were not made by the console for this application; rename the application or remove them",
+            existing_of_others.join(", ")
+        )));
+    }
+    let drift = existing
+        .as_ref()
+        .and_then(|live| resource::drift(&serde_json::to_value(live).unwrap_or_default()))
+        .map(|found| format!("changed on the cluster and set back at {}: {found}", now()));
+    for (api, kind, object, body) in &objects {
+        api.patch(object, &params, &Patch::Apply(body))
+            .await
+            .map_err(|e| SyncError::from_api(e, author, &format!("{kind} {object} in {ns}")))?;
     }
     let applied = deployments
         .patch(name, &params, &Patch::Apply(&desired))
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| SyncError::from_api(e, author, &format!("Deployment {name} in {ns}")))?;
     let live = serde_json::to_value(&applied).unwrap_or_default();
     let (health, message) = resource::deployment_health(&live);
     let n = |key: &str| live["status"][key].as_i64().unwrap_or(0) as i32;
@@ -475,6 +672,10 @@ impl std::fmt::Display for Remains {
 /// Deletes the application's objects from one cluster (foreground: pods go first); Ok once none
 /// remain, so nothing is left behind when the finalizer goes.
 async fn remove_from(ctx: &Context, cluster: &str, ns: &str, name: &str) -> Result<(), Remains> {
+    if ns.is_empty() {
+        // Never a cluster-wide delete: no namespace means nothing was applied there.
+        return Ok(());
+    }
     let client = match ctx.clusters.console_client(cluster) {
         Ok(client) => client,
         // A cluster the console no longer manages is left as it is: removing a cluster from the
@@ -485,7 +686,10 @@ async fn remove_from(ctx: &Context, cluster: &str, ns: &str, name: &str) -> Resu
         }
         Err(error) => return Err(Remains::Failed(error.to_string())),
     };
-    let selector = ListParams::default().labels(&format!("{APP_LABEL}={name}"));
+    // Only what the console made for this application: the same label on someone else's object
+    // does not make it the console's to delete.
+    let selector =
+        ListParams::default().labels(&format!("{MANAGED_BY}=nextgen-console,{APP_LABEL}={name}"));
     let work = async {
         let mut remaining = Vec::new();
         for (api, resource) in [
@@ -529,14 +733,27 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
     let name = app.name_any();
     let project = app.namespace().unwrap_or_default();
     let mut state = ctx.status(app);
+    // Where something was applied (the status says), and every placed cluster of the project
+    // in case a sync applied before its status was written. A cluster outside the project never
+    // got anything and has no namespace to look in.
     let mut targets: Vec<(String, String)> = state
         .clusters
         .iter()
+        .filter(|c| !c.namespace.is_empty())
         .map(|c| (c.cluster.clone(), c.namespace.clone()))
         .collect();
-    for cluster in &app.spec.placement {
-        if !targets.iter().any(|(c, _)| c == cluster) {
-            targets.push((cluster.clone(), project.clone()));
+    if let Ok(Some(found)) = Api::<Project>::all(ctx.global.clone())
+        .get_opt(&project)
+        .await
+    {
+        for (cluster, target) in
+            resource::placement_namespaces(&project, &found.spec, &app.spec.placement)
+        {
+            if let Ok(ns) = target
+                && !targets.iter().any(|(c, _)| *c == cluster)
+            {
+                targets.push((cluster, ns));
+            }
         }
     }
     let results = join_all(targets.iter().map(|(cluster, ns)| {

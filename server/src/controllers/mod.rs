@@ -2,6 +2,7 @@
 //! CRDs they own (installed at start, so a new console version brings its schema along).
 
 pub mod apps;
+pub mod authors;
 pub mod clusters;
 pub mod leader;
 pub mod plugins;
@@ -63,12 +64,22 @@ pub enum InstallError {
         "installing CRD {name} on the global cluster failed: {source}. The console's credential there needs create and patch on customresourcedefinitions (see the README)."
     )]
     Apply { name: String, source: kube::Error },
+    #[error(
+        "installing the admission policy {} on the global cluster failed: {source}. The console's credential there needs create and patch on validatingadmissionpolicies and validatingadmissionpolicybindings (see the README).",
+        app::access::author::AUTHOR_POLICY
+    )]
+    Policy { source: kube::Error },
     #[error("CRD {name} was not Established within 30 s")]
     NotEstablished { name: String },
 }
 
-/// Applies the console's CRDs to `global` and waits until the apiserver serves them.
+/// Applies the console's CRDs to `global` and waits until the apiserver serves them. The
+/// admission policy that vouches for authors goes first, so no Application or Project can be
+/// written before it is in force.
 pub async fn install_crds(global: &Client) -> Result<(), InstallError> {
+    authors::install(global, clusters::MANAGER)
+        .await
+        .map_err(|source| InstallError::Policy { source })?;
     let api = Api::<CustomResourceDefinition>::all(global.clone());
     for crd in crds() {
         let name = crd.metadata.name.clone().unwrap_or_default();
@@ -127,10 +138,7 @@ pub fn spawn_all(
             Config::default(),
         )),
         tokio::spawn(projects::run(
-            projects::Context {
-                global: global.clone(),
-                clusters: clusters.clone(),
-            },
+            projects::Context::new(global.clone(), clusters.clone()),
             Config::default(),
         )),
         tokio::spawn(apps::run(

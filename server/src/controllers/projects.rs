@@ -1,15 +1,21 @@
 //! The Project controller: makes each project's namespace, RoleBindings and quota on every
 //! member cluster and its namespace and RoleBindings on global (where its Applications live),
-//! server-side applied with the console's credential; reports each namespace in the status. A
-//! cluster taken out of a project keeps its namespace (nothing is deleted on a cluster without
-//! someone asking for it); the console refuses to take it out while Applications run there.
+//! server-side applied *as the project's author* (the user its annotations name, vouched for by
+//! the admission policy on global), so granting the project's roles takes the author's own right
+//! to grant them. System namespaces and namespaces of another project are refused. Each
+//! namespace and the `Authorized` condition are reported in the status. A cluster taken out of a
+//! project keeps its namespace (nothing is deleted on a cluster without someone asking for it);
+//! the console refuses to take it out while Applications run there.
 
 use std::{sync::Arc, time::Duration};
 
 use app::{
+    access::author,
+    apps::resource::{AUTHORIZED, set_condition},
+    auth::Identity,
     clusters::{GLOBAL_CLUSTER, registry::ClusterRegistry},
     error::innermost,
-    projects::resource::{NamespaceState, Project, ProjectState, render},
+    projects::resource::{NamespaceState, Project, ProjectState, namespace_refusal, render},
 };
 use futures::{StreamExt, future::join_all};
 use k8s_openapi::api::{
@@ -37,6 +43,18 @@ pub enum Error {
 pub struct Context {
     pub global: Client,
     pub clusters: ClusterRegistry,
+    /// Whether the admission policy that vouches for authors is in force.
+    pub policy: super::authors::PolicyCheck,
+}
+
+impl Context {
+    pub fn new(global: Client, clusters: ClusterRegistry) -> Self {
+        Context {
+            global,
+            clusters,
+            policy: Default::default(),
+        }
+    }
 }
 
 pub async fn run(ctx: Context, watch: watcher::Config) {
@@ -50,7 +68,7 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
         .await;
 }
 
-async fn apply_all(client: &Client, objects: &[Value]) -> Result<(), String> {
+async fn apply_all(client: &Client, objects: &[Value], author: &str) -> Result<(), String> {
     let params = PatchParams::apply(MANAGER).force();
     for object in objects {
         let name = object["metadata"]["name"].as_str().unwrap_or_default();
@@ -67,11 +85,69 @@ async fn apply_all(client: &Client, objects: &[Value]) -> Result<(), String> {
         api.patch(name, &params, &Patch::Apply(object))
             .await
             .map_err(|e| match e {
+                kube::Error::Api(s) if s.code == 403 => {
+                    format!(
+                        "{author} may not apply {} {name}: {}",
+                        resource.kind, s.message
+                    )
+                }
                 kube::Error::Api(s) => format!("{} {name}: {}", resource.kind, s.message),
                 other => innermost(&other),
             })?;
     }
     Ok(())
+}
+
+/// Makes the project's objects in `namespace` on `cluster` as `author`, unless the namespace is
+/// a system one or another project's (read with the console's credential, which may list
+/// namespaces).
+async fn apply_namespace(
+    ctx: &Context,
+    project: &Project,
+    cluster: &str,
+    namespace: &str,
+    member: bool,
+    author: &Identity,
+) -> Result<(), String> {
+    let name = project.name_any();
+    let console = ctx
+        .clusters
+        .console_client(cluster)
+        .map_err(|e| e.to_string())?;
+    let existing = Api::<Namespace>::all(console)
+        .get_opt(namespace)
+        .await
+        .map_err(|e| innermost(&e))?;
+    if let Some(refusal) =
+        namespace_refusal(&name, namespace, existing.as_ref().map(|ns| ns.labels()))
+    {
+        return Err(refusal);
+    }
+    let client = ctx
+        .clusters
+        .client_for(cluster, author)
+        .map_err(|e| e.to_string())?;
+    apply_all(
+        &client,
+        &render(&name, namespace, &project.spec, member),
+        &author.username,
+    )
+    .await
+}
+
+async fn write_status(ctx: &Context, project: &Project, state: &ProjectState) -> Result<(), Error> {
+    if project.status.as_ref() == Some(state) {
+        return Ok(());
+    }
+    let name = project.name_any();
+    super::apply_status(
+        &Api::<Project>::all(ctx.global.clone()),
+        &name,
+        state,
+        MANAGER,
+    )
+    .await
+    .map_err(|source| Error::WriteStatus { name, source })
 }
 
 async fn reconcile(project: Arc<Project>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -84,18 +160,51 @@ async fn reconcile(project: Arc<Project>, ctx: Arc<Context>) -> Result<Action, E
             .iter()
             .map(|c| (c.name.clone(), spec.namespace_on(&name, &c.name), true)),
     );
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut state = ProjectState {
+        observed_generation: project.metadata.generation,
+        conditions: project
+            .status
+            .as_ref()
+            .map(|s| s.conditions.clone())
+            .unwrap_or_default(),
+        ..ProjectState::default()
+    };
+    let trusted = match ctx.policy.in_force(&ctx.global).await {
+        Ok(()) => author::author_of(project.annotations()).map_err(|e| ("AuthorUnknown", e)),
+        Err(e) => Err(("AuthorUntrusted", e)),
+    };
+    let author = match trusted {
+        Ok(author) => author,
+        Err((reason, error)) => {
+            set_condition(
+                &mut state.conditions,
+                AUTHORIZED,
+                false,
+                reason,
+                format!("nothing is applied: {error}"),
+                &now,
+            );
+            state.namespaces = project
+                .status
+                .as_ref()
+                .map(|s| s.namespaces.clone())
+                .unwrap_or_default();
+            write_status(&ctx, &project, &state).await?;
+            return Ok(Action::requeue(RESYNC));
+        }
+    };
     let namespaces = join_all(targets.into_iter().map(|(cluster, namespace, member)| {
-        let (ctx, name) = (ctx.clone(), name.clone());
+        let (ctx, project, author) = (ctx.clone(), project.clone(), author.clone());
         async move {
-            let outcome = match ctx.clusters.console_client(&cluster) {
-                Err(e) => Err(e.to_string()),
-                Ok(client) => tokio::time::timeout(
-                    Duration::from_secs(10),
-                    apply_all(&client, &render(&name, &namespace, spec, member)),
-                )
-                .await
-                .unwrap_or_else(|_| Err("no answer within 10 s".into())),
-            };
+            let outcome = tokio::time::timeout(
+                Duration::from_secs(10),
+                apply_namespace(&ctx, &project, &cluster, &namespace, member, &author),
+            )
+            .await
+            .unwrap_or_else(|_| Err("no answer within 10 s".into()));
             NamespaceState {
                 ready: outcome.is_ok(),
                 message: outcome
@@ -108,19 +217,32 @@ async fn reconcile(project: Arc<Project>, ctx: Arc<Context>) -> Result<Action, E
     }))
     .await;
     let all_ready = namespaces.iter().all(|n| n.ready);
-    let state = ProjectState {
-        namespaces,
-        observed_generation: project.metadata.generation,
-    };
-    if project.status.as_ref() != Some(&state) {
-        super::apply_status(
-            &Api::<Project>::all(ctx.global.clone()),
-            &name,
-            &state,
-            MANAGER,
-        )
-        .await
-        .map_err(|source| Error::WriteStatus { name, source })?;
+    let refused: Vec<String> = namespaces
+        .iter()
+        .filter(|n| !n.ready)
+        .map(|n| format!("{}/{}: {}", n.cluster, n.namespace, n.message))
+        .collect();
+    if refused.is_empty() {
+        set_condition(
+            &mut state.conditions,
+            AUTHORIZED,
+            true,
+            "AsAuthor",
+            format!("applied as {} on every cluster", author.username),
+            &now,
+        );
+    } else {
+        set_condition(
+            &mut state.conditions,
+            AUTHORIZED,
+            false,
+            "NotApplied",
+            refused.join("; "),
+            &now,
+        );
     }
+    state.namespaces = namespaces;
+    state.author = Some(author.username.clone());
+    write_status(&ctx, &project, &state).await?;
     Ok(Action::requeue(if all_ready { RESYNC } else { RETRY }))
 }
