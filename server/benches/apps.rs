@@ -59,19 +59,18 @@ async fn run() {
     let clusters = Api::<Cluster>::all(admin.clone());
     let names: Vec<String> = (0..CLUSTERS).map(|i| format!("ab-{run}-{i:03}")).collect();
     for (i, name) in names.iter().enumerate() {
-        clusters
-            .create(
-                &PostParams::default(),
-                &support::cluster_resource(
-                    name,
-                    &run,
-                    servers[i % servers.len()].clone(),
-                    &ca,
-                    &secret,
-                ),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("cluster {name}: {e}"));
+        // Owns the credential Secret, without which the console does not use it.
+        support::create_cluster(
+            &admin,
+            &support::cluster_resource(
+                name,
+                &run,
+                servers[i % servers.len()].clone(),
+                &ca,
+                &secret,
+            ),
+        )
+        .await;
     }
     let ns = format!("appbench-{run}");
     let _namespaces = futures::future::join_all(
@@ -88,7 +87,30 @@ async fn run() {
         watcher::Config::default().labels(&format!("{}={run}", support::RUN_LABEL)),
     ));
 
-    let apps = Api::<Application>::namespaced(admin.clone(), &ns);
+    // The project the Applications belong to, over every Cluster resource; authored by the
+    // platform admin, as whom the controller applies.
+    let project = app::projects::resource::Project::new(
+        &ns,
+        app::projects::resource::ProjectSpec {
+            clusters: names
+                .iter()
+                .map(|n| app::projects::resource::ProjectCluster {
+                    name: n.clone(),
+                    namespace: None,
+                })
+                .collect(),
+            ..Default::default()
+        },
+    );
+    Api::<app::projects::resource::Project>::all(admin.clone())
+        .create(&PostParams::default(), &project)
+        .await
+        .unwrap_or_else(|e| panic!("project {ns}: {e}"));
+    let (user, groups) = support::PLATFORM_ADMIN;
+    let apps = Api::<Application>::namespaced(
+        sandbox.cluster("global").client_as(user, groups).await,
+        &ns,
+    );
     let started = Instant::now();
     for i in 0..APPS {
         let mut app = Application::new(
@@ -100,6 +122,7 @@ async fn run() {
             },
         );
         app.metadata.labels = Some([(support::RUN_LABEL.to_string(), run.clone())].into());
+        app.metadata.annotations = Some(support::authored_by(user, groups));
         apps.create(&PostParams::default(), &app)
             .await
             .unwrap_or_else(|e| panic!("app {i}: {e}"));
@@ -142,6 +165,9 @@ async fn run() {
     for name in &names {
         let _ = clusters.delete(name, &DeleteParams::default()).await;
     }
+    let _ = Api::<app::projects::resource::Project>::all(admin)
+        .delete(&ns, &DeleteParams::default())
+        .await;
 }
 
 async fn all_healthy(apps: &Api<Application>, revision: i64, started: Instant) -> Duration {

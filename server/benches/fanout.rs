@@ -108,10 +108,8 @@ async fn run() {
         );
         cluster.metadata.labels =
             Some([("nextgen-console.bench/run".to_string(), run.clone())].into());
-        clusters
-            .create(&PostParams::default(), &cluster)
-            .await
-            .unwrap_or_else(|e| panic!("cluster {i}: {e}"));
+        // Owns the credential Secret, without which the console does not use it.
+        support::create_cluster(&admin, &cluster).await;
     }
 
     // The controller, as the console, over these 100 only.

@@ -1,6 +1,8 @@
 //! The Cluster resource and its controller against the sandbox: the console installs its CRD
 //! on global with its own credential, and the controller, also as the console, keeps each
 //! Cluster's status current: version, nodes, Reachable and VersionSupported, through an outage.
+//! A Cluster's address and credential Secret cannot change, and its credential is used only
+//! from a Secret that Cluster owns.
 
 mod support;
 
@@ -117,13 +119,11 @@ async fn the_controller_reports_version_nodes_and_conditions_and_follows_an_outa
         (&names[1], format!("https://{too_new}")),
         (&names[2], format!("https://{flaky}")),
     ] {
-        clusters
-            .create(
-                &PostParams::default(),
-                &support::cluster_resource(name, &run, server, &ca, &secret_name),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("cluster {name}: {e}"));
+        support::create_cluster(
+            &admin,
+            &support::cluster_resource(name, &run, server, &ca, &secret_name),
+        )
+        .await;
     }
 
     let controller = tokio::spawn(server::controllers::clusters::run(
@@ -182,5 +182,349 @@ async fn the_controller_reports_version_nodes_and_conditions_and_follows_an_outa
     for name in &names {
         let _ = clusters.delete(name, &DeleteParams::default()).await;
     }
+    let _ = secrets.delete(&secret_name, &DeleteParams::default()).await;
+}
+
+/// A loopback TCP listener that counts the connections it accepts (and closes them).
+async fn counting_listener() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (addr, count)
+}
+
+fn base64_ca(sandbox: &Sandbox) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(sandbox.ca_pem())
+}
+
+#[tokio::test]
+async fn changing_server_or_credential_secret_is_refused_with_a_message_to_reimport() {
+    let sandbox = sandbox();
+    let global = sandbox.cluster("global");
+    let console = support::client_from(&global.console_kubeconfig).await;
+    server::controllers::install_crds(&console)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = support::run_id();
+    let admin = global.admin_client().await;
+    let secret = support::console_credential_secret(sandbox, &format!("t-{run}-immutable")).await;
+    let name = format!("t-{run}-immutable");
+    support::create_cluster(
+        &admin,
+        &support::cluster_resource(
+            &name,
+            &run,
+            sandbox.cluster("east").server.clone(),
+            &base64_ca(sandbox),
+            &secret,
+        ),
+    )
+    .await;
+    let clusters = Api::<Cluster>::all(admin.clone());
+    use kube::api::{Patch, PatchParams};
+    for (field, patch) in [
+        (
+            "spec.server",
+            serde_json::json!({"spec": {"server": "https://attacker.example:6443"}}),
+        ),
+        (
+            "spec.credentialSecret",
+            serde_json::json!({"spec": {"credentialSecret": {"namespace": SYSTEM_NAMESPACE, "name": "another-clusters-secret"}}}),
+        ),
+    ] {
+        match clusters
+            .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Err(kube::Error::Api(status)) => {
+                assert_eq!(status.code, 422, "{field}: {status:?}");
+                assert!(
+                    status.message.contains(field)
+                        && status.message.contains("immutable")
+                        && status.message.contains("import it again"),
+                    "{field}: {}",
+                    status.message
+                );
+            }
+            other => panic!("{field}: the apiserver accepted the change: {other:?}"),
+        }
+    }
+    // Everything else stays editable.
+    clusters
+        .patch(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(&serde_json::json!({"spec": {"displayName": "Renamed"}})),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("display name: {e}"));
+
+    let _ = clusters.delete(&name, &DeleteParams::default()).await;
+    let _ = Api::<Secret>::namespaced(admin, SYSTEM_NAMESPACE)
+        .delete(&secret, &DeleteParams::default())
+        .await;
+}
+
+#[tokio::test]
+async fn a_cluster_naming_another_clusters_secret_gets_no_client_and_a_status_saying_why() {
+    use app::clusters::registry::ClusterRegistry;
+    let sandbox = sandbox();
+    let global = sandbox.cluster("global");
+    let console = support::client_from(&global.console_kubeconfig).await;
+    server::controllers::install_crds(&console)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = support::run_id();
+    let admin = global.admin_client().await;
+    let ca = base64_ca(sandbox);
+    // The victim: east, registered properly, its Secret owned by its Cluster.
+    let secret = support::console_credential_secret(sandbox, &format!("t-{run}-victim")).await;
+    let victim = format!("t-{run}-victim");
+    support::create_cluster(
+        &admin,
+        &support::cluster_resource(
+            &victim,
+            &run,
+            sandbox.cluster("east").server.clone(),
+            &ca,
+            &secret,
+        ),
+    )
+    .await;
+    // The thief: someone who may create Clusters (but not read Secrets) names the victim's
+    // Secret and an address of their choosing.
+    let (trap, connections) = counting_listener().await;
+    let thief = format!("t-{run}-thief");
+    let clusters = Api::<Cluster>::all(admin.clone());
+    clusters
+        .create(
+            &PostParams::default(),
+            &support::cluster_resource(&thief, &run, format!("https://{trap}"), &ca, &secret),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cluster {thief}: {e}"));
+
+    let registry = ClusterRegistry::empty();
+    let follow = tokio::spawn(registry.clone().follow(console.clone()));
+    let controller = tokio::spawn(server::controllers::clusters::run(
+        console.clone(),
+        watcher::Config::default().labels(&format!("nextgen-console.test/run={run}")),
+        Duration::from_millis(500),
+    ));
+
+    let refused = status_until(&clusters, &thief, "refused", |s| {
+        condition(s, REACHABLE) == "False"
+    })
+    .await;
+    let reachable = refused.condition(REACHABLE).cloned().unwrap_or_default();
+    assert_eq!(reachable.reason, "CredentialNotOwned");
+    assert!(
+        reachable.message.contains(&format!(
+            "credential Secret {SYSTEM_NAMESPACE}/{secret} is not owned by Cluster {thief}"
+        )) && reachable.message.contains("re-import the cluster"),
+        "{}",
+        reachable.message
+    );
+    let victim_status = status_until(&clusters, &victim, "probed", |s| s.version.is_some()).await;
+    assert_eq!(condition(&victim_status, REACHABLE), "True");
+    support::eventually("the victim registered", 30, || {
+        let registry = registry.clone();
+        let victim = victim.clone();
+        async move {
+            registry
+                .console_client(&victim)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await;
+    assert!(
+        registry.console_client(&thief).is_err(),
+        "the thief's Cluster got a client: {:?}",
+        registry.list()
+    );
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the console connected to the thief's address"
+    );
+
+    follow.abort();
+    controller.abort();
+    for name in [&victim, &thief] {
+        let _ = clusters.delete(name, &DeleteParams::default()).await;
+    }
+    let _ = Api::<Secret>::namespaced(admin, SYSTEM_NAMESPACE)
+        .delete(&secret, &DeleteParams::default())
+        .await;
+}
+
+#[tokio::test]
+async fn an_imported_clusters_secret_is_owned_by_it_and_goes_with_it() {
+    use app::clusters::{import::ssr, resource::ssr::owned_by};
+    let sandbox = sandbox();
+    let global = sandbox.cluster("global");
+    let console = support::client_from(&global.console_kubeconfig).await;
+    server::controllers::install_crds(&console)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let name = format!("t-{}-gc", support::run_id());
+    let admin = global.admin_client().await;
+    let east = sandbox.flattened(&sandbox.cluster("east").console_kubeconfig);
+    if ssr::register(&admin, &east, None, &name).await.is_err() {
+        panic!("registering {name} failed");
+    }
+    let cluster = Api::<Cluster>::all(admin.clone())
+        .get(&name)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let secrets = Api::<Secret>::namespaced(admin.clone(), SYSTEM_NAMESPACE);
+    let secret_name = cluster.spec.credential_secret.name.clone();
+    let secret = secrets
+        .get(&secret_name)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(owned_by(&secret, &cluster), "{:?}", secret.metadata);
+
+    // The console's own client works with it.
+    let client = app::clusters::resource::ssr::console_client(&console, &cluster)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    client
+        .apiserver_version()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // Deleting the Cluster alone (as kubectl would) lets the garbage collector of global's
+    // kube-controller-manager delete the Secret.
+    Api::<Cluster>::all(admin.clone())
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    support::eventually("the credential Secret garbage-collected", 60, || {
+        let secrets = secrets.clone();
+        let secret_name = secret_name.clone();
+        async move {
+            match secrets.get_opt(&secret_name).await {
+                Ok(None) => Ok(()),
+                Ok(Some(_)) => Err("it still exists".to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cluster_registered_again_under_its_name_gets_a_fresh_client() {
+    use app::clusters::registry::ClusterRegistry;
+    use k8s_openapi::{ByteString, api::core::v1::Namespace};
+    use kube::api::ObjectMeta;
+    let sandbox = sandbox();
+    let global = sandbox.cluster("global");
+    let console = support::client_from(&global.console_kubeconfig).await;
+    server::controllers::install_crds(&console)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = support::run_id();
+    let admin = global.admin_client().await;
+    let secrets = Api::<Secret>::namespaced(admin.clone(), SYSTEM_NAMESPACE);
+    let clusters = Api::<Cluster>::all(admin.clone());
+    let name = format!("t-{run}-again");
+    let secret_name = format!("t-{run}-again");
+    // First registered with a credential east does not accept.
+    secrets
+        .create(
+            &PostParams::default(),
+            &Secret {
+                metadata: ObjectMeta {
+                    name: Some(secret_name.clone()),
+                    ..ObjectMeta::default()
+                },
+                data: Some(
+                    [(
+                        "token".to_string(),
+                        ByteString(b"not-a-real-token".to_vec()),
+                    )]
+                    .into(),
+                ),
+                ..Secret::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let resource = support::cluster_resource(
+        &name,
+        &run,
+        sandbox.cluster("east").server.clone(),
+        &base64_ca(sandbox),
+        &secret_name,
+    );
+    support::create_cluster(&admin, &resource).await;
+    let registry = ClusterRegistry::empty();
+    let follow = tokio::spawn(registry.clone().follow(console.clone()));
+    let lists = |registry: ClusterRegistry, name: String| async move {
+        let client = registry.console_client(&name).map_err(|e| e.to_string())?;
+        Api::<Namespace>::all(client)
+            .list_metadata(&Default::default())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let first = support::eventually("registered", 30, || {
+        let registry = registry.clone();
+        let name = name.clone();
+        async move {
+            match lists(registry, name).await {
+                Err(e) if e.contains("not registered") || e.contains("not found") => Err(e),
+                other => Ok(other),
+            }
+        }
+    })
+    .await;
+    assert!(first.is_err(), "east accepted a made-up token: {first:?}");
+
+    // While the registry is not watching (as during a watch restart), the Cluster is removed
+    // and imported again under the same name and spec, with a working credential.
+    follow.abort();
+    let _ = follow.await;
+    clusters
+        .delete(&name, &DeleteParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The garbage collector may be quicker.
+    let _ = secrets.delete(&secret_name, &DeleteParams::default()).await;
+    support::eventually("the old Cluster gone", 30, || {
+        let clusters = clusters.clone();
+        let name = name.clone();
+        async move {
+            match clusters.get_opt(&name).await {
+                Ok(None) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        }
+    })
+    .await;
+    support::console_credential_secret(sandbox, &secret_name).await;
+    support::create_cluster(&admin, &resource).await;
+
+    let follow = tokio::spawn(registry.clone().follow(console.clone()));
+    support::eventually("the new credential in use", 30, || {
+        lists(registry.clone(), name.clone())
+    })
+    .await;
+
+    follow.abort();
+    let _ = clusters.delete(&name, &DeleteParams::default()).await;
     let _ = secrets.delete(&secret_name, &DeleteParams::default()).await;
 }

@@ -1,6 +1,7 @@
 //! Importing a cluster: the checks before the console accepts one, against the sandbox's real
 //! apiservers and, for versions the sandbox does not run, a small TLS server that answers
-//! `/version` as a 1.35.0 or 1.18.9 apiserver would.
+//! `/version` as a 1.35.0 or 1.18.9 apiserver would; small web servers answering HTML (and the
+//! sandbox's Prometheus) stand for addresses that are not API servers.
 
 mod support;
 
@@ -179,4 +180,148 @@ async fn each_way_an_import_fails_has_its_own_error() {
         }
         other => panic!("expected missing RBAC, got {other:?}"),
     }
+}
+
+/// A web server that is not a Kubernetes API server: `status` and an HTML page carrying
+/// `marker` on every path, over TLS (the sandbox's serving certificate) or plain HTTP.
+async fn html_server(
+    sandbox: &Sandbox,
+    tls: bool,
+    status: axum::http::StatusCode,
+    marker: &'static str,
+) -> String {
+    let page = move || async move {
+        (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "text/html")],
+            format!(
+                "<!doctype html><html><body><h1>Internal dashboard</h1><p>{marker}</p></body></html>"
+            ),
+        )
+    };
+    let app = Router::new().fallback(page);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    if tls {
+        let config = server::tls::load(&sandbox.serving_cert, &sandbox.serving_key)
+            .unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(server::tls::serve(
+            listener,
+            app,
+            config,
+            axum_server::Handle::new(),
+        ));
+        format!("https://{addr}")
+    } else {
+        listener
+            .set_nonblocking(true)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let listener =
+            tokio::net::TcpListener::from_std(listener).unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+}
+
+#[tokio::test]
+async fn an_address_that_does_not_answer_like_an_api_server_is_named_so_without_its_answer() {
+    use axum::http::StatusCode;
+    let sandbox = sandbox();
+    let east = sandbox.flattened(&sandbox.cluster("east").console_kubeconfig);
+    let marker = "secret-marker-4711";
+    let mut servers = vec![
+        html_server(sandbox, true, StatusCode::OK, marker).await,
+        html_server(sandbox, false, StatusCode::OK, marker).await,
+        html_server(sandbox, true, StatusCode::NOT_FOUND, marker).await,
+        html_server(sandbox, false, StatusCode::FORBIDDEN, marker).await,
+    ];
+    // And a real service of the sandbox that is not an API server.
+    servers.push(sandbox.prometheus.clone());
+    for server in servers {
+        let refusal = check(&with_server(&east, &server), None).await;
+        match &refusal {
+            Err(ImportError::NotKubernetes { server: named, .. }) => {
+                assert_eq!(named, server.trim_end_matches('/'))
+            }
+            other => panic!("{server}: expected NotKubernetes, got {other:?}"),
+        }
+        let message = refusal.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("does not answer like a Kubernetes API server"),
+            "{message}"
+        );
+        for leaked in [
+            marker,
+            "<html",
+            "Internal dashboard",
+            "Prometheus",
+            "page not found",
+        ] {
+            assert!(!message.contains(leaked), "{server}: {message}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn link_local_and_metadata_servers_are_refused_before_any_connection() {
+    let sandbox = sandbox();
+    let east = sandbox.flattened(&sandbox.cluster("east").console_kubeconfig);
+    for server in [
+        "https://169.254.169.254",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://[fd00:ec2::254]",
+        "https://169.254.1.1:6443",
+        "https://[fe80::1]:6443",
+        "http://metadata.google.internal",
+        "https://metadata.goog",
+    ] {
+        let started = std::time::Instant::now();
+        let refusal = check(&with_server(&east, server), None).await;
+        assert!(
+            matches!(refusal, Err(ImportError::ForbiddenAddress { .. })),
+            "{server}: {refusal:?}"
+        );
+        let message = refusal.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("metadata") || message.contains("link-local"),
+            "{message}"
+        );
+        // Refused at once, not after a connection attempt timed out.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{server}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_kubeconfig_is_refused_with_the_limit() {
+    let sandbox = sandbox();
+    let mut east = sandbox.flattened(&sandbox.cluster("east").console_kubeconfig);
+    east.push_str("\n# padding\n");
+    while east.len() <= 512 * 1024 {
+        east.push_str(&format!("# {}\n", "x".repeat(1000)));
+    }
+    let refusal = check(&east, None).await;
+    assert!(
+        matches!(refusal, Err(ImportError::TooLarge { limit_kib: 512, .. })),
+        "{refusal:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_host_name_is_resolved_checked_and_still_verified_by_name() {
+    let sandbox = sandbox();
+    let east = sandbox.flattened(&sandbox.cluster("east").console_kubeconfig);
+    // The apiserver's certificate names localhost; the console connects to the address it
+    // checked and verifies the certificate for the name.
+    let server = sandbox
+        .cluster("east")
+        .server
+        .replace("127.0.0.1", "localhost");
+    let preview = check(&with_server(&east, &server), None)
+        .await
+        .unwrap_or_else(|e| panic!("{server}: {e}"));
+    assert_eq!(preview.server, server.trim_end_matches('/'));
+    assert_eq!(preview.version, sandbox.version);
 }

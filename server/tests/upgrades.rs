@@ -55,19 +55,18 @@ impl Fixture {
         let mut names = Vec::new();
         for target in targets {
             let name = format!("u-{run}-{target}");
-            Api::<Cluster>::all(admin.clone())
-                .create(
-                    &PostParams::default(),
-                    &support::cluster_resource(
-                        &name,
-                        &run,
-                        sandbox.cluster(target).server.clone(),
-                        &ca,
-                        &secret,
-                    ),
-                )
-                .await
-                .unwrap_or_else(|e| panic!("cluster {name}: {e}"));
+            // Owns the credential Secret, without which the console does not use it.
+            support::create_cluster(
+                &admin,
+                &support::cluster_resource(
+                    &name,
+                    &run,
+                    sandbox.cluster(target).server.clone(),
+                    &ca,
+                    &secret,
+                ),
+            )
+            .await;
             names.push(name);
         }
         // No Cluster controller runs here, so nothing changes these Clusters after they are

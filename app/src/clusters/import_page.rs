@@ -119,6 +119,38 @@ fn Refusal(refusal: ImportError) -> impl IntoView {
             )
             .to_string(),
         ),
+        ImportError::TooLarge {
+            size_kib,
+            limit_kib,
+        } => (
+            "too-large",
+            t_string!(
+                i18n,
+                import.too_large,
+                size = size_kib.to_string(),
+                limit = limit_kib.to_string()
+            )
+            .to_string(),
+        ),
+        ImportError::ForbiddenAddress {
+            server,
+            address,
+            what,
+        } => (
+            "address",
+            t_string!(
+                i18n,
+                import.forbidden_address,
+                server = server,
+                address = address,
+                what = what
+            )
+            .to_string(),
+        ),
+        ImportError::NotKubernetes { server, what } => (
+            "not-kubernetes",
+            t_string!(i18n, import.not_kubernetes, server = server, what = what).to_string(),
+        ),
         ImportError::Unreachable { server, reason } => (
             "unreachable",
             t_string!(i18n, import.unreachable, server = server, reason = reason).to_string(),

@@ -20,6 +20,10 @@ use crate::{ConsoleError, auth::Identity};
 
 /// How long one probe may take before the cluster counts as unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How soon a Cluster resource that is not usable is tried again, doubling up to
+/// [`RETRY_MAX`] while it stays unusable.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// Why the registry could not be built; names the file or context and what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -51,11 +55,12 @@ struct Registered {
     client: Client,
 }
 
-/// A cluster registered by a Cluster resource, with the spec its client was built from and the
-/// status its controller last wrote.
+/// A cluster registered by a Cluster resource, with the uid and spec its client was built from
+/// and the status its controller last wrote.
 #[derive(Clone)]
 struct Managed {
     registered: Registered,
+    uid: Option<String>,
     spec: super::resource::ClusterSpec,
     state: Option<super::resource::ClusterState>,
 }
@@ -66,6 +71,8 @@ pub struct ClusterRegistry {
     clusters: Arc<Vec<Registered>>,
     /// From Cluster resources, by name; kept by [`ClusterRegistry::follow`].
     managed: Arc<RwLock<HashMap<String, Managed>>>,
+    /// Cluster resources that are not usable, by name, with why (logged when it changes).
+    unusable: Arc<RwLock<HashMap<String, String>>>,
 }
 
 impl ClusterRegistry {
@@ -115,7 +122,7 @@ impl ClusterRegistry {
         }
         Ok(ClusterRegistry {
             clusters: Arc::new(clusters),
-            managed: Arc::default(),
+            ..ClusterRegistry::default()
         })
     }
 
@@ -176,27 +183,53 @@ impl ClusterRegistry {
             watcher(api, watcher::Config::default()).default_backoff(),
         );
         let mut events = std::pin::pin!(events);
-        while let Some(event) = events.next().await {
+        // Set while some Cluster is not usable: how long until trying it again. The import
+        // creates a Cluster just before its credential Secret, and a Secret's arrival is no
+        // Cluster event.
+        let mut retry: Option<Duration> = None;
+        loop {
+            let event = match retry {
+                Some(wait) => match tokio::time::timeout(wait, events.next()).await {
+                    Ok(event) => event,
+                    Err(_) => {
+                        let unusable = self.sync(&global, reader.state()).await;
+                        retry = (unusable > 0).then(|| (wait * 2).min(RETRY_MAX));
+                        continue;
+                    }
+                },
+                None => events.next().await,
+            };
+            let Some(event) = event else { break };
             match event {
                 Err(error) => tracing::warn!(%error, "watching Cluster resources"),
                 // The store fills during the initial list and is complete only at InitDone;
                 // syncing on each listed object would see an empty store.
                 Ok(Event::Init | Event::InitApply(_)) => {}
                 Ok(Event::InitDone | Event::Apply(_) | Event::Delete(_)) => {
-                    self.sync(&global, reader.state()).await
+                    let unusable = self.sync(&global, reader.state()).await;
+                    retry = (unusable > 0).then(|| retry.unwrap_or(RETRY_FIRST));
                 }
             }
         }
     }
 
     /// Makes the managed clusters match `clusters`, reusing the client of every Cluster whose
-    /// spec did not change (status updates arrive every probe).
-    async fn sync(&self, global: &Client, clusters: Vec<Arc<super::resource::Cluster>>) {
+    /// uid and spec did not change (status updates arrive every probe). A Cluster removed and
+    /// registered again under the same name is a new object (new uid, new credential Secret)
+    /// and gets a new client.
+    ///
+    /// Returns how many Clusters are not usable (their reason is logged when it changes).
+    async fn sync(&self, global: &Client, clusters: Vec<Arc<super::resource::Cluster>>) -> usize {
         let known = self.managed.read().map(|m| m.clone()).unwrap_or_default();
         let mut next = HashMap::with_capacity(clusters.len());
+        let reported = self.unusable.read().map(|u| u.clone()).unwrap_or_default();
+        let mut unusable = HashMap::new();
         for cluster in clusters {
             let name = cluster.metadata.name.clone().unwrap_or_default();
-            if let Some(existing) = known.get(&name).filter(|m| m.spec == cluster.spec) {
+            if let Some(existing) = known
+                .get(&name)
+                .filter(|m| m.uid == cluster.metadata.uid && m.spec == cluster.spec)
+            {
                 let mut kept = existing.clone();
                 kept.state = cluster.status.clone();
                 next.insert(name, kept);
@@ -217,19 +250,29 @@ impl ClusterRegistry {
                         name,
                         Managed {
                             registered,
+                            uid: cluster.metadata.uid.clone(),
                             spec: cluster.spec.clone(),
                             state: cluster.status.clone(),
                         },
                     );
                 }
                 Err(error) => {
-                    tracing::warn!(cluster = %name, %error, "Cluster resource not usable")
+                    let error = error.to_string();
+                    if reported.get(&name) != Some(&error) {
+                        tracing::warn!(cluster = %name, %error, "Cluster resource not usable");
+                    }
+                    unusable.insert(name, error);
                 }
             }
         }
         if let Ok(mut managed) = self.managed.write() {
             *managed = next;
         }
+        let count = unusable.len();
+        if let Ok(mut reported) = self.unusable.write() {
+            *reported = unusable;
+        }
+        count
     }
 
     pub async fn probe(&self, name: &str) -> Result<ClusterStatus, ConsoleError> {

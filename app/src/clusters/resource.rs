@@ -32,14 +32,30 @@ pub struct ClusterSpec {
     /// The name people see; the resource's name when empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// The API server's URL.
+    /// The API server's URL. Immutable: the credential was imported for this address, so
+    /// pointing the Cluster elsewhere would send it there.
+    #[cfg_attr(
+        feature = "ssr",
+        schemars(extend("x-kubernetes-validations" = [{
+            "rule": "self == oldSelf",
+            "message": "spec.server is immutable: the credential was imported for this address. To manage the cluster at another address, remove it and import it again."
+        }]))
+    )]
     pub server: String,
     /// Base64 of the PEM CA that signs the API server's certificate (as a kubeconfig's
     /// certificate-authority-data); the system's roots when empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_data: Option<String>,
     /// The Secret with the console's credential for the cluster: `token`, or `tls.crt` and
-    /// `tls.key` (a client certificate).
+    /// `tls.key` (a client certificate). Immutable, and used only when the Secret has an owner
+    /// reference to this Cluster (kind, name and uid), as the import creates it.
+    #[cfg_attr(
+        feature = "ssr",
+        schemars(extend("x-kubernetes-validations" = [{
+            "rule": "self == oldSelf",
+            "message": "spec.credentialSecret is immutable: the credential belongs to this Cluster. To use another credential, remove the cluster and import it again."
+        }]))
+    )]
     pub credential_secret: SecretRef,
 }
 
@@ -128,6 +144,58 @@ impl ClusterState {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn server_and_credential_secret_are_immutable_in_the_crd() {
+        use kube::CustomResourceExt as _;
+        let crd = serde_json::to_value(Cluster::crd()).unwrap_or_default();
+        let spec = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
+        for field in ["server", "credentialSecret"] {
+            let rules = &spec[field]["x-kubernetes-validations"];
+            assert_eq!(rules[0]["rule"], "self == oldSelf", "{field}: {spec:#}");
+            let message = rules[0]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("import it again"), "{message}");
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_credential_counts_only_when_its_secret_is_owned_by_that_very_cluster() {
+        use k8s_openapi::api::core::v1::Secret;
+
+        use super::ssr::{credential_owner, owned_by};
+        let cluster = |name: &str, uid: &str| {
+            let mut c = Cluster::new(name, ClusterSpec::default());
+            c.metadata.uid = Some(uid.into());
+            c
+        };
+        let east = cluster("east", "uid-east");
+        let owned = |owners: Vec<_>| {
+            let mut secret = Secret::default();
+            secret.metadata.owner_references = Some(owners);
+            secret
+        };
+        let own = |c: &Cluster| credential_owner(c).unwrap_or_default();
+        assert!(owned_by(&owned(vec![own(&east)]), &east));
+        // Another cluster's Secret, one re-created under the same name, and one owned by
+        // something else of that name are all refused.
+        assert!(!owned_by(
+            &owned(vec![own(&cluster("west", "uid-west"))]),
+            &east
+        ));
+        assert!(!owned_by(
+            &owned(vec![own(&cluster("east", "uid-old"))]),
+            &east
+        ));
+        let mut deployment = own(&east);
+        deployment.kind = "Deployment".into();
+        deployment.api_version = "apps/v1".into();
+        assert!(!owned_by(&owned(vec![deployment]), &east));
+        assert!(!owned_by(&Secret::default(), &east));
+        // A Cluster that did not come from the API server has no uid and owns nothing.
+        assert!(credential_owner(&Cluster::new("east", ClusterSpec::default())).is_none());
+    }
+
     #[test]
     fn a_condition_keeps_its_transition_time_until_its_status_changes() {
         let mut state = ClusterState::default();
@@ -162,15 +230,20 @@ mod tests {
 /// credential Secret on the global cluster.
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use k8s_openapi::api::core::v1::Secret;
+    use k8s_openapi::{api::core::v1::Secret, apimachinery::pkg::apis::meta::v1::OwnerReference};
     use kube::{
-        Api, Client, Config,
+        Api, Client, Config, Resource,
         config::{
             AuthInfo, KubeConfigOptions, Kubeconfig, NamedAuthInfo, NamedCluster, NamedContext,
         },
     };
 
     use super::Cluster;
+
+    /// How long connecting to a registered cluster may take. Reads have no timeout: watches
+    /// and followed logs stay open as long as the cluster keeps them (kube's watcher and the
+    /// API server end idle watches); calls that must answer soon carry their own timeout.
+    const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
     #[derive(Debug, thiserror::Error)]
     pub enum CredentialError {
@@ -182,10 +255,44 @@ pub mod ssr {
             name: String,
             reason: String,
         },
+        #[error(
+            "credential Secret {namespace}/{name} does not exist; re-import the cluster if it does not appear"
+        )]
+        Missing { namespace: String, name: String },
+        #[error(
+            "credential Secret {namespace}/{name} is not owned by Cluster {cluster}; re-import the cluster"
+        )]
+        NotOwned {
+            namespace: String,
+            name: String,
+            cluster: String,
+        },
         #[error("secret {namespace}/{name} holds neither `token` nor `tls.crt` and `tls.key`")]
         Empty { namespace: String, name: String },
         #[error("cluster {name}: {reason}")]
         Config { name: String, reason: String },
+    }
+
+    /// The owner reference that ties a credential Secret to `cluster` (which must have come
+    /// from the API server, so that it has a uid). Not a controller reference, and it does not
+    /// block the Cluster's deletion: deleting the Cluster garbage-collects the Secret.
+    pub fn credential_owner(cluster: &Cluster) -> Option<OwnerReference> {
+        cluster.owner_ref(&())
+    }
+
+    /// Whether `secret` carries an owner reference to exactly `cluster` (kind, group, name and
+    /// uid): only then may the console use it as that cluster's credential. Anyone who may
+    /// edit Cluster resources could otherwise point one at another cluster's Secret.
+    pub fn owned_by(secret: &Secret, cluster: &Cluster) -> bool {
+        let (Some(name), Some(uid)) = (&cluster.metadata.name, &cluster.metadata.uid) else {
+            return false;
+        };
+        secret.metadata.owner_references.iter().flatten().any(|r| {
+            r.kind == Cluster::kind(&())
+                && r.api_version.split('/').next() == Some(&*Cluster::group(&()))
+                && &r.name == name
+                && &r.uid == uid
+        })
     }
 
     /// A client for the cluster `cluster` describes, as the console (never as a user).
@@ -199,11 +306,24 @@ pub mod ssr {
         let secret = Api::<Secret>::namespaced(global.clone(), &secret_ref.namespace)
             .get(&secret_ref.name)
             .await
-            .map_err(|e| CredentialError::Unreadable {
+            .map_err(|e| match e {
+                kube::Error::Api(status) if status.code == 404 => CredentialError::Missing {
+                    namespace: secret_ref.namespace.clone(),
+                    name: secret_ref.name.clone(),
+                },
+                e => CredentialError::Unreadable {
+                    namespace: secret_ref.namespace.clone(),
+                    name: secret_ref.name.clone(),
+                    reason: e.to_string(),
+                },
+            })?;
+        if !owned_by(&secret, cluster) {
+            return Err(CredentialError::NotOwned {
                 namespace: secret_ref.namespace.clone(),
                 name: secret_ref.name.clone(),
-                reason: e.to_string(),
-            })?;
+                cluster: name,
+            });
+        }
         let data = secret.data.unwrap_or_default();
         let b64 = |key: &str| {
             data.get(key)
@@ -257,8 +377,8 @@ pub mod ssr {
                 name: name.clone(),
                 reason: e.to_string(),
             })?;
-        config.connect_timeout = Some(std::time::Duration::from_secs(5));
-        config.read_timeout = Some(std::time::Duration::from_secs(10));
+        config.connect_timeout = Some(CONNECT_TIMEOUT);
+        config.read_timeout = None;
         Client::try_from(config).map_err(|e| CredentialError::Config {
             name,
             reason: e.to_string(),

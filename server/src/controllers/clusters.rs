@@ -7,7 +7,8 @@ use std::{sync::Arc, time::Duration};
 
 use app::{
     clusters::resource::{
-        Cluster, ClusterState, REACHABLE, VERSION_SUPPORTED, ssr::console_client,
+        Cluster, ClusterState, REACHABLE, VERSION_SUPPORTED,
+        ssr::{CredentialError, console_client},
     },
     error::innermost,
     upgrades::matrix::{MANAGED_RANGE, check_management_range},
@@ -63,22 +64,64 @@ struct Probe {
     ready: u32,
 }
 
-async fn probe(global: &Client, cluster: &Cluster) -> Result<Probe, String> {
-    let client = console_client(global, cluster)
-        .await
-        .map_err(|e| e.to_string())?;
+/// Why a probe failed: the condition's reason and its message.
+#[derive(Debug)]
+struct Failure {
+    reason: &'static str,
+    message: String,
+    /// The credential Secret does not exist (yet: the import creates it just after the Cluster).
+    secret_missing: bool,
+}
+
+impl Failure {
+    fn unreachable(message: String) -> Self {
+        Failure {
+            reason: "Unreachable",
+            message,
+            secret_missing: false,
+        }
+    }
+}
+
+impl From<CredentialError> for Failure {
+    /// The console has no usable credential for the cluster, so it never contacted it.
+    fn from(error: CredentialError) -> Self {
+        let reason = match error {
+            CredentialError::NotOwned { .. } => "CredentialNotOwned",
+            CredentialError::Missing { .. }
+            | CredentialError::Unreadable { .. }
+            | CredentialError::Empty { .. } => "CredentialUnusable",
+            CredentialError::Config { .. } => "InvalidSpec",
+        };
+        Failure {
+            reason,
+            secret_missing: matches!(error, CredentialError::Missing { .. }),
+            message: error.to_string(),
+        }
+    }
+}
+
+async fn probe(global: &Client, cluster: &Cluster) -> Result<Probe, Failure> {
+    let client = console_client(global, cluster).await?;
     let version = tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version())
         .await
-        .map_err(|_| format!("no answer within {} s", PROBE_TIMEOUT.as_secs()))?
-        .map_err(|e| innermost(&e))?
+        .map_err(|_| {
+            Failure::unreachable(format!("no answer within {} s", PROBE_TIMEOUT.as_secs()))
+        })?
+        .map_err(|e| Failure::unreachable(innermost(&e)))?
         .git_version;
     let nodes = tokio::time::timeout(
         PROBE_TIMEOUT,
         Api::<Node>::all(client).list(&ListParams::default()),
     )
     .await
-    .map_err(|_| format!("listing nodes took over {} s", PROBE_TIMEOUT.as_secs()))?
-    .map_err(|e| innermost(&e))?;
+    .map_err(|_| {
+        Failure::unreachable(format!(
+            "listing nodes took over {} s",
+            PROBE_TIMEOUT.as_secs()
+        ))
+    })?
+    .map_err(|e| Failure::unreachable(innermost(&e)))?;
     let ready = nodes
         .items
         .iter()
@@ -97,7 +140,11 @@ async fn probe(global: &Client, cluster: &Cluster) -> Result<Probe, String> {
 }
 
 /// The next status from the previous one and a probe's outcome.
-fn next_state(previous: &ClusterState, outcome: &Result<Probe, String>, now: &str) -> ClusterState {
+fn next_state(
+    previous: &ClusterState,
+    outcome: &Result<Probe, Failure>,
+    now: &str,
+) -> ClusterState {
     let mut state = previous.clone();
     state.last_probe_time = Some(now.to_string());
     match outcome {
@@ -130,17 +177,22 @@ fn next_state(previous: &ClusterState, outcome: &Result<Probe, String>, now: &st
                 ),
             }
         }
-        Err(reason) => {
+        Err(failure) => {
             state.consecutive_failures = state.consecutive_failures.saturating_add(1);
-            state.set_condition(REACHABLE, Some(false), "Unreachable", reason.clone(), now);
-            // Whether the version is supported is unknown while the cluster does not answer.
             state.set_condition(
-                VERSION_SUPPORTED,
-                None,
-                "Unreachable",
-                "the cluster did not answer the last probe".into(),
+                REACHABLE,
+                Some(false),
+                failure.reason,
+                failure.message.clone(),
                 now,
             );
+            // Whether the version is supported is unknown while the cluster does not answer.
+            let message = if failure.reason == "Unreachable" {
+                "the cluster did not answer the last probe".to_string()
+            } else {
+                format!("the cluster was not probed: {}", failure.message)
+            };
+            state.set_condition(VERSION_SUPPORTED, None, failure.reason, message, now);
         }
     }
     state
@@ -178,11 +230,19 @@ async fn reconcile(cluster: Arc<Cluster>, ctx: Arc<Context>) -> Result<Action, E
     }
     let name = cluster.name_any();
     let outcome = probe(&ctx.global, &cluster).await;
+    if let Err(failure) = &outcome
+        && failure.secret_missing
+        && young(&cluster)
+    {
+        // Just imported: its Secret follows the Cluster within a moment. Look again soon
+        // rather than report a failure (and back off) for what is still being created.
+        return Ok(Action::requeue(Duration::from_secs(1)));
+    }
     let now = now();
     let mut state = next_state(&cluster.status.clone().unwrap_or_default(), &outcome, &now);
     state.observed_generation = cluster.metadata.generation;
-    if let Err(reason) = &outcome {
-        tracing::info!(cluster = %name, %reason, failures = state.consecutive_failures, "cluster unreachable");
+    if let Err(failure) = &outcome {
+        tracing::info!(cluster = %name, reason = failure.reason, message = %failure.message, failures = state.consecutive_failures, "cluster not probed");
     }
     super::apply_status(
         &Api::<Cluster>::all(ctx.global.clone()),
@@ -196,6 +256,19 @@ async fn reconcile(cluster: Arc<Cluster>, ctx: Arc<Context>) -> Result<Action, E
         source,
     })?;
     Ok(Action::requeue(next_probe(&state, ctx.interval)))
+}
+
+/// Whether the Cluster was created less than a minute ago.
+fn young(cluster: &Cluster) -> bool {
+    cluster
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .and_then(|t| {
+            let created = time::OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok()?;
+            Duration::try_from(time::OffsetDateTime::now_utc() - created).ok()
+        })
+        .is_some_and(|age| age < Duration::from_secs(60))
 }
 
 fn error_policy(_cluster: Arc<Cluster>, error: &Error, ctx: Arc<Context>) -> Action {
@@ -235,6 +308,35 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_the_cluster_does_not_own_is_the_reason_in_its_status() {
+        let failure = Failure::from(CredentialError::NotOwned {
+            namespace: "nextgen-console-system".into(),
+            name: "cluster-east-credential".into(),
+            cluster: "thief".into(),
+        });
+        let state = next_state(&ClusterState::default(), &Err(failure), "t");
+        let reachable = state.condition(REACHABLE).cloned().unwrap_or_default();
+        assert_eq!(
+            (reachable.status.as_str(), reachable.reason.as_str()),
+            ("False", "CredentialNotOwned")
+        );
+        assert_eq!(
+            reachable.message,
+            "credential Secret nextgen-console-system/cluster-east-credential is not owned by Cluster thief; re-import the cluster"
+        );
+        let supported = state
+            .condition(VERSION_SUPPORTED)
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(supported.status, "Unknown");
+        assert!(
+            supported.message.contains("not owned"),
+            "{}",
+            supported.message
+        );
+    }
+
+    #[test]
     fn a_probe_sets_reachable_and_version_supported_and_a_failure_makes_support_unknown() {
         let found = Ok(Probe {
             version: "v1.35.0".into(),
@@ -258,7 +360,11 @@ mod tests {
         );
         assert_eq!((state.nodes, state.ready_nodes), (Some(3), Some(2)));
 
-        let failed = next_state(&state, &Err("connection refused".into()), "t2");
+        let failed = next_state(
+            &state,
+            &Err(Failure::unreachable("connection refused".into())),
+            "t2",
+        );
         assert_eq!(
             failed.condition(REACHABLE).map(|c| c.status.as_str()),
             Some("False")

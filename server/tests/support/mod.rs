@@ -193,6 +193,30 @@ impl SandboxCluster {
     pub async fn admin_client(&self) -> Client {
         client_from(&self.admin_kubeconfig).await
     }
+
+    /// A client acting as `user` in `groups` (the sandbox administrator impersonating), as the
+    /// console acts for a signed-in user.
+    pub async fn client_as(&self, user: &str, groups: &[&str]) -> Client {
+        let kubeconfig = Kubeconfig::read_from(&self.admin_kubeconfig)
+            .unwrap_or_else(|e| panic!("kubeconfig of {}: {e}", self.name));
+        let mut config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("kubeconfig of {}: {e}", self.name));
+        config.auth_info.impersonate = Some(user.into());
+        config.auth_info.impersonate_groups = Some(groups.iter().map(|g| g.to_string()).collect());
+        Client::try_from(config).unwrap_or_else(|e| panic!("kube client: {e}"))
+    }
+}
+
+/// The platform administrator of the sandbox's identity provider, as an author of platform
+/// resources: the console's controllers act on member clusters as this user.
+pub const PLATFORM_ADMIN: (&str, &[&str]) = ("admin@example.com", &["platform-admins"]);
+
+/// The author annotations naming `user` in `groups` (what the console's pages write).
+pub fn authored_by(user: &str, groups: &[&str]) -> std::collections::BTreeMap<String, String> {
+    let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    serde_json::from_value(app::access::author::annotations(user, &groups))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub async fn client_from(path: &Path) -> Client {
@@ -584,6 +608,46 @@ pub fn cluster_resource(
     );
     cluster.metadata.labels = Some([(RUN_LABEL.to_string(), run.to_string())].into());
     cluster
+}
+
+/// Creates `cluster` on global (with `admin`) and adds an owner reference to it on its
+/// credential Secret, as the import does: the console uses a credential only from a Secret
+/// owned by that very Cluster. Several Clusters may share a test's Secret (each owns it).
+pub async fn create_cluster(
+    admin: &Client,
+    cluster: &app::clusters::resource::Cluster,
+) -> app::clusters::resource::Cluster {
+    use app::clusters::resource::{Cluster, ssr::credential_owner};
+    use k8s_openapi::api::core::v1::Secret;
+    let name = cluster.metadata.name.clone().unwrap_or_default();
+    let created = Api::<Cluster>::all(admin.clone())
+        .create(&PostParams::default(), cluster)
+        .await
+        .unwrap_or_else(|e| panic!("cluster {name}: {e}"));
+    let owner = credential_owner(&created).unwrap_or_else(|| panic!("{name} has no uid"));
+    let secret_ref = &created.spec.credential_secret;
+    let secrets = Api::<Secret>::namespaced(admin.clone(), &secret_ref.namespace);
+    for _ in 0..20 {
+        let mut secret = secrets
+            .get(&secret_ref.name)
+            .await
+            .unwrap_or_else(|e| panic!("secret {}: {e}", secret_ref.name));
+        secret
+            .metadata
+            .owner_references
+            .get_or_insert_with(Vec::new)
+            .push(owner.clone());
+        match secrets
+            .replace(&secret_ref.name, &PostParams::default(), &secret)
+            .await
+        {
+            Ok(_) => return created,
+            // Another Cluster of the test took ownership at the same time: read it again.
+            Err(kube::Error::Api(status)) if status.code == 409 => continue,
+            Err(e) => panic!("owning secret {} by {name}: {e}", secret_ref.name),
+        }
+    }
+    panic!("secret {} kept changing under {name}", secret_ref.name)
 }
 
 /// Polls `check` every 200 ms until it returns `Ok`, for at most `secs` seconds; panics with
