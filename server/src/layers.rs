@@ -1,12 +1,15 @@
-//! Tower layers shared by every response (request id, tracing, compression, security headers)
-//! and the static-asset service for hashed files.
+//! Tower layers shared by every response (request id, tracing, compression, security headers),
+//! the static-asset service for hashed files, and local mode's check of the `Host` header.
 
 use std::path::Path;
 
 use axum::{
     Router,
     body::Body,
-    http::{HeaderName, HeaderValue, Request, header},
+    extract::State,
+    http::{HeaderName, HeaderValue, Request, StatusCode, header},
+    middleware::Next,
+    response::Response,
 };
 use tower::{Layer, ServiceBuilder};
 use tower_http::{
@@ -69,4 +72,130 @@ pub fn apply(router: Router, security: &SecurityPolicy) -> Router {
                 HeaderValue::from_static("same-origin"),
             )),
     )
+}
+
+/// The `Host` values local mode answers: the served port on the loopback names (and the bound
+/// address itself), lower-case.
+#[derive(Clone, Debug)]
+pub struct LocalHosts {
+    allowed: Vec<String>,
+    /// What the refusal suggests opening instead.
+    origin: String,
+}
+
+impl LocalHosts {
+    /// The hosts for a console served at `origin` (`scheme://address:port`, as local mode's
+    /// public origin is), or `None` when the origin does not parse.
+    pub fn for_origin(origin: &str) -> Option<Self> {
+        let url = url::Url::parse(origin).ok()?;
+        let port = url.port_or_known_default()?;
+        let default = match url.scheme() {
+            "https" => 443,
+            _ => 80,
+        };
+        let bound = url.host_str()?.to_ascii_lowercase();
+        let mut allowed = Vec::new();
+        for name in [bound.as_str(), "127.0.0.1", "localhost", "[::1]"] {
+            allowed.push(format!("{name}:{port}"));
+            if port == default {
+                allowed.push(name.to_string());
+            }
+        }
+        allowed.dedup();
+        Some(Self {
+            allowed,
+            origin: url.origin().ascii_serialization(),
+        })
+    }
+
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim().to_ascii_lowercase();
+        self.allowed.contains(&host)
+    }
+}
+
+/// In local mode, the hosts requests must be addressed to; `None` in OIDC mode, where the
+/// session cookie (bound to the console's own origin) is what authenticates.
+pub fn local_hosts(auth: &crate::auth::Auth) -> Option<LocalHosts> {
+    match auth.mode {
+        crate::auth::AuthMode::Local(_) => LocalHosts::for_origin(&auth.public_origin),
+        crate::auth::AuthMode::Oidc(_) => None,
+    }
+}
+
+/// Refuses a request whose `Host` (or HTTP/2 `:authority`) names anything but the console's
+/// own loopback address: a page on another site whose name an attacker re-points at 127.0.0.1
+/// (DNS rebinding) would otherwise act with the operator's kubeconfig. Browsers always send
+/// the name they resolved, so a request without any is not from a page and passes.
+pub async fn check_host(
+    State(hosts): State<LocalHosts>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let named = [
+        request
+            .headers()
+            .get(header::HOST)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        request.uri().authority().map(|a| a.as_str().to_string()),
+    ];
+    if let Some(host) = named.into_iter().flatten().find(|h| !hosts.allows(h)) {
+        tracing::warn!(%host, "refused a request addressed to another host (local mode)");
+        return crate::limits::refusal(
+            request.uri().path(),
+            StatusCode::MISDIRECTED_REQUEST,
+            "MisdirectedRequest",
+            format!(
+                "this console runs in local mode with the operator's own credentials and answers \
+                 only requests addressed to {}; this one was addressed to {host:?}, which a page \
+                 on another site could be using to reach it. Open {} instead.",
+                hosts.allowed.join(", "),
+                hosts.origin
+            ),
+        );
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LocalHosts;
+
+    #[test]
+    fn local_mode_answers_its_loopback_names_on_its_port_only() {
+        let hosts = LocalHosts::for_origin("http://127.0.0.1:17000")
+            .unwrap_or_else(|| panic!("origin parses"));
+        for ok in [
+            "127.0.0.1:17000",
+            "localhost:17000",
+            "LOCALHOST:17000",
+            "[::1]:17000",
+        ] {
+            assert!(hosts.allows(ok), "{ok}");
+        }
+        for refused in [
+            "evil.example:17000",
+            "127.0.0.1:17001",
+            "127.0.0.1",
+            "localhost",
+            "127.0.0.1.nip.io:17000",
+            "localhost.evil.example:17000",
+            "",
+        ] {
+            assert!(!hosts.allows(refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn the_default_port_may_be_left_out_and_ipv6_binds_are_named() {
+        let hosts = LocalHosts::for_origin("http://[::1]:80").unwrap_or_else(|| panic!("parses"));
+        assert!(hosts.allows("[::1]"));
+        assert!(hosts.allows("localhost"));
+        assert!(hosts.allows("[::1]:80"));
+        assert!(!hosts.allows("evil.example"));
+        let tls =
+            LocalHosts::for_origin("https://127.0.0.2:8443").unwrap_or_else(|| panic!("parses"));
+        assert!(tls.allows("127.0.0.2:8443"));
+        assert!(!tls.allows("127.0.0.2"));
+    }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod controllers;
 pub mod health;
 pub mod layers;
+pub mod limits;
 pub mod live;
 pub mod proxy;
 pub mod select;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub security: SecurityPolicy,
     pub readiness: Readiness,
     pub auth: auth::Auth,
+    /// Per-user caps on streams and proxied requests, body size and time-to-answer.
+    pub limits: limits::Limits,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             security: SecurityPolicy::default(),
             readiness,
             auth: auth::Auth::local("http://127.0.0.1:3000"),
+            limits: limits::Limits::default(),
         }
     }
 }
@@ -114,13 +118,33 @@ pub fn router(state: AppState) -> Router {
     let proxied = proxy::routes()
         .merge(live::routes())
         .with_state(state.clone());
-    layers::apply(pages, &state.security)
+    let app = layers::apply(pages, &state.security)
         .merge(proxied)
         .layer(axum::middleware::from_fn_with_state(
             state.auth.clone(),
             auth::gate::gate,
         ))
         .layer(state.auth.session_layer())
+        .layer(axum::middleware::from_fn(proxy::sandbox_proxied))
+        // Outside the gate, so a slow provider (token refresh) counts too; only the time until
+        // an answer starts is limited, never a stream's life.
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.clone(),
+            limits::time_to_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.clone(),
+            limits::limit_body,
+        ));
+    // Local mode trusts every request without a cookie: only requests addressed to the
+    // console's own loopback address may reach it (DNS rebinding), checked before anything else.
+    match layers::local_hosts(&state.auth) {
+        Some(hosts) => app.layer(axum::middleware::from_fn_with_state(
+            hosts,
+            layers::check_host,
+        )),
+        None => app,
+    }
 }
 
 /// Loads the clusters, binds, and serves until SIGTERM or Ctrl-C, then drains.
@@ -165,6 +189,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         },
         readiness: readiness.clone(),
         auth,
+        limits: limits::Limits::from_config(&config),
     };
     let tls = match (&config.tls_cert_file, &config.tls_key_file) {
         (Some(cert), Some(key)) => Some(tls::load(cert, key).map_err(StartError::Tls)?),
