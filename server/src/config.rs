@@ -84,6 +84,18 @@ pub struct Config {
     #[arg(long, env = "CONSOLE_OIDC_USERNAME_CLAIM", default_value = "email")]
     pub oidc_username_claim: String,
 
+    /// Prefix put before every user name from the provider (as the apiserver's
+    /// --oidc-username-prefix), e.g. `oidc:` to keep them apart from other authenticators'
+    /// users. Default: none. Names that start with `system:` after it are refused.
+    #[arg(long, env = "CONSOLE_OIDC_USERNAME_PREFIX", default_value = "")]
+    pub oidc_username_prefix: String,
+
+    /// Prefix put before every group from the provider (as the apiserver's
+    /// --oidc-groups-prefix). Default: none. Groups that start with `system:` after it are
+    /// dropped (and logged).
+    #[arg(long, env = "CONSOLE_OIDC_GROUPS_PREFIX", default_value = "")]
+    pub oidc_groups_prefix: String,
+
     /// Extra CA certificates (PEM) trusted when talking to the provider.
     #[arg(long, env = "CONSOLE_OIDC_CA_FILE")]
     pub oidc_ca_file: Option<PathBuf>,
@@ -122,6 +134,26 @@ pub struct Config {
     /// Hours a kubeconfig token issued by the console stays valid.
     #[arg(long, env = "CONSOLE_TOKEN_HOURS", default_value_t = 8)]
     pub token_hours: i64,
+
+    // Limits that keep one user or one request from exhausting the console (server/src/limits.rs).
+    /// Live streams (SSE) one user may hold open at once; the next is refused with 429.
+    #[arg(long, env = "CONSOLE_MAX_STREAMS_PER_USER", default_value_t = crate::limits::STREAMS_PER_USER)]
+    pub max_streams_per_user: usize,
+
+    /// Requests through the cluster proxy (watches and `logs --follow` included) one user may
+    /// have in flight at once; the next is refused with 429.
+    #[arg(long, env = "CONSOLE_MAX_PROXIED_REQUESTS_PER_USER", default_value_t = crate::limits::PROXIED_PER_USER)]
+    pub max_proxied_requests_per_user: usize,
+
+    /// Largest request body accepted, in bytes (default 3 MiB, the Kubernetes API server's own
+    /// limit); larger ones get 413.
+    #[arg(long, env = "CONSOLE_MAX_REQUEST_BODY_BYTES", default_value_t = crate::limits::BODY_BYTES)]
+    pub max_request_body_bytes: usize,
+
+    /// Seconds a request may take until its answer starts (pages, server functions, the proxy
+    /// waiting for a cluster); 504 after that. Streams that have started are never cut.
+    #[arg(long, env = "CONSOLE_REQUEST_TIMEOUT_SECONDS", default_value_t = crate::limits::REQUEST_TIMEOUT.as_secs())]
+    pub request_timeout_seconds: u64,
 }
 
 #[cfg(test)]
@@ -144,6 +176,9 @@ mod tests {
             config.oidc_scopes,
             ["email", "profile", "groups", "offline_access"]
         );
+        // The sandbox's RBAC binds Dex's groups as they are (team-a, platform-admins).
+        assert_eq!(config.oidc_username_prefix, "");
+        assert_eq!(config.oidc_groups_prefix, "");
     }
 
     #[test]
@@ -153,5 +188,41 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(error.contains("--addr"), "{error}");
+    }
+
+    #[test]
+    fn limits_default_to_the_documented_values_and_each_has_a_flag() {
+        let config = Config::try_parse_from(["nextgen-console"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (
+                config.max_streams_per_user,
+                config.max_proxied_requests_per_user,
+                config.max_request_body_bytes,
+                config.request_timeout_seconds,
+            ),
+            (16, 32, 3 * 1024 * 1024, 60)
+        );
+        let config = Config::try_parse_from([
+            "nextgen-console",
+            "--max-streams-per-user",
+            "4",
+            "--max-proxied-requests-per-user",
+            "8",
+            "--max-request-body-bytes",
+            "1024",
+            "--request-timeout-seconds",
+            "5",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let limits = crate::limits::Limits::from_config(&config);
+        assert_eq!(
+            (
+                limits.streams.max(),
+                limits.proxied.max(),
+                limits.body_bytes,
+                limits.request_timeout.as_secs(),
+            ),
+            (4, 8, 1024, 5)
+        );
     }
 }

@@ -558,7 +558,8 @@ fn replicas_sharing_the_redis_store_share_sessions_tokens_and_sign_out() {
 
         // A kubeconfig token issued by one replica works on the other.
         let kubeconfig = alice
-            .get(format!("{}/auth/kubeconfig", first.origin))
+            .post(format!("{}/auth/kubeconfig", first.origin))
+            .header("origin", &first.origin)
             .send()
             .await
             .unwrap_or_else(|e| panic!("kubeconfig: {e}"))
@@ -603,7 +604,8 @@ fn replicas_sharing_the_redis_store_share_sessions_tokens_and_sign_out() {
 /// A kubeconfig from the console for the signed-in `browser`, written to a temporary file.
 async fn kubeconfig_file(console: &Console, browser: &reqwest::Client) -> tempfile::NamedTempFile {
     let kubeconfig = browser
-        .get(format!("{}/auth/kubeconfig", console.origin))
+        .post(format!("{}/auth/kubeconfig", console.origin))
+        .header("origin", &console.origin)
         .send()
         .await
         .unwrap_or_else(|e| panic!("kubeconfig: {e}"))

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{SignInReason, current_user};
+use super::{KubectlToken, SignInReason, current_user, list_kubectl_tokens, utc_minute};
 use crate::i18n::{t, t_string, use_i18n};
 
 /// `/signin`: a button to the organisation's identity provider, and why the user is here.
@@ -13,6 +13,14 @@ pub fn SignInPage() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let reason = move || SignInReason::from_query(&query.read().get("error").unwrap_or_default());
+    // The refused name, shown only when it is the reserved kind the message is about.
+    let refused_name = move || {
+        query
+            .read()
+            .get("name")
+            .filter(|n| n.starts_with("system:") && n.chars().count() <= 200)
+            .unwrap_or_else(|| "system:…".into())
+    };
     let login_href = move || {
         let next = query.read().get("next").unwrap_or_else(|| "/".into());
         format!("/auth/login?next={}", urlencoding_component(&next))
@@ -31,6 +39,12 @@ pub fn SignInPage() -> impl IntoView {
                     SignInReason::Invalid => (t!(i18n, auth.invalid).into_any(), "error"),
                     SignInReason::Expired => (t!(i18n, auth.expired).into_any(), "warning"),
                     SignInReason::SignedOut => (t!(i18n, auth.signed_out).into_any(), "info"),
+                    SignInReason::UnverifiedEmail => {
+                        (t!(i18n, auth.unverified_email).into_any(), "error")
+                    }
+                    SignInReason::SystemName => {
+                        (t!(i18n, auth.system_name, name = refused_name).into_any(), "error")
+                    }
                 };
                 Some(view! {
                     <p
@@ -70,8 +84,9 @@ fn urlencoding_component(value: &str) -> String {
     out
 }
 
-/// The signed-in user's name, a kubeconfig for kubectl, and sign-out (a plain form POST, so it
-/// works before hydration and passes the same-origin check).
+/// The signed-in user's name, a kubeconfig for kubectl (minted by a form POST, so it works
+/// before hydration and passes the same-origin check), this session's kubectl tokens with a
+/// revoke button each, and sign-out.
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let i18n = use_i18n();
@@ -85,14 +100,16 @@ pub fn UserMenu() -> impl IntoView {
                         Some(view! {
                             <div class="flex items-center gap-2 text-sm">
                                 <span data-testid="user-name" title=title>{identity.display_name.clone()}</span>
-                                <a
-                                    href="/auth/kubeconfig"
-                                    rel="external"
-                                    download="nextgen-console.kubeconfig"
-                                    class="rounded px-2 py-1 hover:bg-slate-700 focus-ring"
-                                >
-                                    {t!(i18n, auth.kubeconfig)}
-                                </a>
+                                <form method="post" action="/auth/kubeconfig">
+                                    <button
+                                        type="submit"
+                                        data-testid="kubeconfig"
+                                        class="rounded px-2 py-1 hover:bg-slate-700 focus-ring"
+                                    >
+                                        {t!(i18n, auth.kubeconfig)}
+                                    </button>
+                                </form>
+                                {(!identity.local).then(|| view! { <KubectlTokenList /> })}
                                 {(!identity.local).then(|| view! {
                                     <form method="post" action="/auth/logout">
                                         <button
@@ -111,6 +128,79 @@ pub fn UserMenu() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// This session's kubectl tokens, read again whenever the list is opened (a kubeconfig
+/// download adds one without leaving the page).
+#[component]
+fn KubectlTokenList() -> impl IntoView {
+    let i18n = use_i18n();
+    let tokens = Resource::new(|| (), |_| list_kubectl_tokens());
+    let here = leptos_router::hooks::use_location();
+    view! {
+        <details
+            class="relative"
+            data-testid="kubectl-tokens"
+            on:toggle=move |_| tokens.refetch()
+        >
+            <summary class="cursor-pointer rounded px-2 py-1 hover:bg-slate-700 focus-ring">
+                {t!(i18n, auth.tokens)}
+            </summary>
+            <div class="absolute right-0 z-10 mt-1 w-80 rounded-md border border-slate-200 bg-white p-3 text-slate-900 shadow-lg dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100">
+                <p class="mb-2 text-xs text-slate-600 dark:text-slate-300">{t!(i18n, auth.tokens_help)}</p>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let listed: Vec<KubectlToken> = tokens.await.unwrap_or_default();
+                        // Back to this page after a revoke.
+                        let search = here.search.get_untracked();
+                        let next = if search.is_empty() {
+                            here.pathname.get_untracked()
+                        } else {
+                            format!("{}?{search}", here.pathname.get_untracked())
+                        };
+                        if listed.is_empty() {
+                            return view! {
+                                <p data-testid="kubectl-tokens-empty" class="text-xs">{t!(i18n, auth.tokens_none)}</p>
+                            }
+                                .into_any();
+                        }
+                        view! {
+                            <ul class="flex flex-col gap-2">
+                                {listed
+                                    .into_iter()
+                                    .map(|token| {
+                                        let created = utc_minute(token.created_at);
+                                        let expires = utc_minute(token.expires_at);
+                                        view! {
+                                            <li data-testid="kubectl-token" data-token-id=token.id.clone() class="flex items-center justify-between gap-2 text-xs">
+                                                <span>
+                                                    <code>{token.short_id().to_string()}</code>
+                                                    " · "
+                                                    {t!(i18n, auth.token_times, created = move || created.clone(), expires = move || expires.clone())}
+                                                </span>
+                                                <form method="post" action="/auth/tokens/revoke">
+                                                    <input type="hidden" name="id" value=token.id.clone() />
+                                                    <input type="hidden" name="next" value=next.clone() />
+                                                    <button
+                                                        type="submit"
+                                                        data-testid="revoke-token"
+                                                        class="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100 dark:border-slate-600 dark:hover:bg-slate-800 focus-ring"
+                                                    >
+                                                        {t!(i18n, auth.revoke_token)}
+                                                    </button>
+                                                </form>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    })}
+                </Transition>
+            </div>
+        </details>
     }
 }
 

@@ -1,6 +1,7 @@
 //! The gate every request passes: public paths go through; others need an identity (session,
 //! console-issued bearer token on the cluster proxy, or the local user). State-changing
-//! requests authenticated by cookie must come from the console's own origin (CSRF).
+//! requests authenticated by cookie must come from the console's own origin (CSRF). Tokens
+//! near expiry are refreshed once per session however many requests arrive together.
 
 use axum::{
     body::Body,
@@ -9,19 +10,33 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use tower_sessions::Session;
+use tower_sessions::{Session, SessionStore};
 
-use app::{ConsoleError, auth::Identity};
+use app::{
+    ConsoleError,
+    auth::{Identity, KubectlTokens},
+};
 
-use super::{Auth, AuthMode, SessionUser, USER_KEY, now, tokens};
+use super::{Auth, AuthMode, SEEN_KEY, SessionUser, TOKENS_KEY, USER_KEY, now, tokens};
+
+/// Seconds before the ID token expires at which a request refreshes it first.
+const REFRESH_BEFORE: i64 = 60;
+/// Seconds between writes that push a session's idle expiry forward.
+const KEEP_ALIVE_EVERY: i64 = 60;
 
 /// Paths anyone may fetch: probes, the sign-in page and flow, static files.
 pub fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/healthz" | "/readyz" | "/signin" | "/favicon.svg" | "/robots.txt"
+        "/healthz"
+            | "/readyz"
+            | "/signin"
+            | "/favicon.svg"
+            | "/robots.txt"
+            | "/auth/login"
+            | "/auth/callback"
+            | "/auth/logout"
     ) || path.starts_with("/pkg/")
-        || (path.starts_with("/auth/") && path != "/auth/kubeconfig")
 }
 
 /// Same-origin check for state-changing requests: Sec-Fetch-Site when the browser sends it,
@@ -65,8 +80,10 @@ pub async fn gate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
 
-    // Cookies ride along on cross-site requests; bearer tokens do not.
-    if bearer.is_none()
+    // Cookies ride along on cross-site requests; bearer tokens do not. Only the cluster proxy
+    // takes bearer tokens, so only there does one stand in for the same-origin check.
+    let token_auth = bearer.is_some() && path.starts_with("/clusters/");
+    if !token_auth
         && !is_safe(request.method())
         && !same_origin(request.headers(), &auth.public_origin)
     {
@@ -79,10 +96,17 @@ pub async fn gate(
 
     let identity = match (&auth.mode, bearer) {
         (AuthMode::Local(identity), _) => Ok(identity.clone()),
-        (AuthMode::Oidc(_), Some(token)) if path.starts_with("/clusters/") => {
+        (AuthMode::Oidc(_), Some(token)) if token_auth => {
             tokens::resolve(&auth, &token).await.ok_or(Missing::Expired)
         }
-        (AuthMode::Oidc(oidc), _) => session_identity(&auth, oidc, &session).await,
+        (AuthMode::Oidc(oidc), _) => {
+            let identity = session_identity(&auth, oidc, &session).await;
+            if identity.is_ok() {
+                let listed = tokens::listed(session.get_value(TOKENS_KEY).await.ok().flatten());
+                request.extensions_mut().insert(KubectlTokens(listed));
+            }
+            identity
+        }
     };
     match identity {
         Ok(identity) => {
@@ -93,40 +117,106 @@ pub async fn gate(
     }
 }
 
-/// The session's identity after the timeouts and, near expiry, a token refresh.
+/// The session's identity after the timeouts and, near expiry, a token refresh; activity
+/// pushes the idle expiry forward.
 async fn session_identity(
     auth: &Auth,
     oidc: &super::oidc::Oidc,
     session: &Session,
 ) -> Result<Identity, Missing> {
-    let Ok(Some(mut user)) = session.get::<SessionUser>(USER_KEY).await else {
+    let Ok(Some(user)) = session.get::<SessionUser>(USER_KEY).await else {
         return Err(Missing::NotSignedIn);
     };
-    let now = now();
-    if now - user.signed_in_at > auth.absolute.whole_seconds() {
+    if user.past_absolute(auth.absolute) {
         let _ = session.flush().await;
         return Err(Missing::Expired);
     }
-    if user.signed_in.expires_at - now < 60 {
-        let refreshed = match &user.signed_in.refresh_token {
-            Some(refresh) => oidc.refresh(refresh).await.ok(),
-            None => None,
-        };
-        match refreshed {
-            Some(signed_in) => {
-                tracing::debug!(user = %signed_in.identity.username, "tokens refreshed");
-                user.signed_in = signed_in;
-                if session.insert(USER_KEY, &user).await.is_err() {
-                    return Err(Missing::Expired);
-                }
-            }
-            None => {
-                let _ = session.flush().await;
-                return Err(Missing::Expired);
-            }
-        }
+    let left = user.signed_in.expires_at - now();
+    if left < REFRESH_BEFORE {
+        // Saved at once, which pushes the idle expiry forward too.
+        return refreshed(auth, oidc, session)
+            .await
+            .map(|user| user.signed_in.identity);
+    }
+    // Not written while a refresh may be under way: this request's copy of the session would
+    // overwrite the refreshed tokens.
+    if left >= 2 * REFRESH_BEFORE {
+        keep_alive(session).await;
     }
     Ok(user.signed_in.identity)
+}
+
+/// Refreshes the session's tokens, one refresh per session at a time: a request that waited
+/// for another's refresh reads the session again and uses the tokens that refresh got (the
+/// provider may rotate the refresh token, so the old one must not be sent twice). A refresh
+/// the provider refuses ends the session.
+async fn refreshed(
+    auth: &Auth,
+    oidc: &super::oidc::Oidc,
+    session: &Session,
+) -> Result<SessionUser, Missing> {
+    let Some(id) = session.id() else {
+        return Err(Missing::Expired);
+    };
+    let flight = auth.refreshes.lock(id).await;
+    let _in_flight = flight.lock().await;
+    let stored = match auth.store.load(&id).await {
+        Ok(record) => record
+            .and_then(|r| r.data.get(USER_KEY).cloned())
+            .and_then(|user| serde_json::from_value::<SessionUser>(user).ok()),
+        Err(error) => {
+            tracing::warn!(%error, "the session store did not answer during a token refresh");
+            return Err(Missing::Expired);
+        }
+    };
+    // Ended meanwhile (signed out, or the refresh before this one was refused).
+    let Some(mut user) = stored else {
+        let _ = session.flush().await;
+        return Err(Missing::Expired);
+    };
+    if user.signed_in.expires_at - now() >= REFRESH_BEFORE {
+        // Another request of this session refreshed while this one waited.
+        return match session.insert(USER_KEY, &user).await {
+            Ok(()) => Ok(user),
+            Err(_) => Err(Missing::Expired),
+        };
+    }
+    let refreshed = match &user.signed_in.refresh_token {
+        Some(refresh) => oidc
+            .refresh(refresh)
+            .await
+            .map_err(|error| {
+                tracing::info!(user = %user.signed_in.identity.username, %error, "token refresh refused; the session ends");
+            })
+            .ok(),
+        None => None,
+    };
+    let Some(signed_in) = refreshed else {
+        let _ = session.flush().await;
+        return Err(Missing::Expired);
+    };
+    tracing::debug!(user = %signed_in.identity.username, "tokens refreshed");
+    user.signed_in = signed_in;
+    // Stored before the lock is released, so the next request of this session reads it.
+    if session.insert(USER_KEY, &user).await.is_err() || session.save().await.is_err() {
+        return Err(Missing::Expired);
+    }
+    Ok(user)
+}
+
+/// Marks the session as used, so the session layer writes it with a new idle expiry; at most
+/// once a minute, not on every request.
+async fn keep_alive(session: &Session) {
+    let now = now();
+    let seen = session
+        .get::<i64>(SEEN_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    if now - seen >= KEEP_ALIVE_EVERY {
+        let _ = session.insert(SEEN_KEY, now).await;
+    }
 }
 
 fn unauthenticated(request: &Request, missing: Missing) -> Response {
@@ -240,6 +330,8 @@ mod tests {
             "/api/list_clusters",
             "/clusters/east/api",
             "/auth/kubeconfig",
+            "/auth/tokens/revoke",
+            "/auth/anything-new",
         ] {
             assert!(!is_public(path), "{path}");
         }

@@ -27,6 +27,13 @@ pub const PENDING_KEY: &str = "ngc.pending";
 pub const USER_KEY: &str = "ngc.user";
 pub const TOKENS_KEY: &str = "ngc.tokens";
 pub const SESSION_COOKIE: &str = "ngc_session";
+/// When the session's expiry was last pushed forward (unix seconds): activity keeps a session
+/// alive, written at most once a minute.
+pub const SEEN_KEY: &str = "ngc.seen";
+
+/// How long a sign-in may wait at the provider: the pending login (and the anonymous session
+/// holding it) is forgotten after this.
+pub const PENDING_LIFETIME: time::Duration = time::Duration::minutes(10);
 
 /// What the session holds for a signed-in user. The tokens stay on the server.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -34,6 +41,41 @@ pub struct SessionUser {
     pub signed_in: SignedIn,
     /// Unix seconds of the sign-in, for the absolute timeout.
     pub signed_in_at: i64,
+}
+
+impl SessionUser {
+    /// Signed in longer ago than the absolute timeout allows.
+    pub fn past_absolute(&self, absolute: time::Duration) -> bool {
+        now() - self.signed_in_at > absolute.whole_seconds()
+    }
+}
+
+/// One token refresh at a time per session: concurrent requests of a session wait for the
+/// first one's refresh and then use its tokens (a rotating refresh token works only once).
+/// Bounded; an idle entry goes after a few minutes.
+#[derive(Clone)]
+pub struct RefreshFlights(
+    moka::future::Cache<tower_sessions::session::Id, Arc<tokio::sync::Mutex<()>>>,
+);
+
+impl Default for RefreshFlights {
+    fn default() -> Self {
+        Self(
+            moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(std::time::Duration::from_secs(300))
+                .build(),
+        )
+    }
+}
+
+impl RefreshFlights {
+    /// The lock of session `id` (the same one for every caller while it is in use).
+    pub async fn lock(&self, id: tower_sessions::session::Id) -> Arc<tokio::sync::Mutex<()>> {
+        self.0
+            .get_with(id, async { Arc::new(tokio::sync::Mutex::new(())) })
+            .await
+    }
 }
 
 #[derive(Clone)]
@@ -56,6 +98,8 @@ pub struct Auth {
     pub public_origin: String,
     /// Base64 of the CA (PEM) that generated kubeconfigs carry as certificate-authority-data.
     pub kubeconfig_ca: Option<String>,
+    /// Per-session single-flight of token refreshes.
+    pub refreshes: RefreshFlights,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +163,8 @@ impl Auth {
                     scopes: config.oidc_scopes.clone(),
                     groups_claim: config.oidc_groups_claim.clone(),
                     username_claim: config.oidc_username_claim.clone(),
+                    username_prefix: config.oidc_username_prefix.clone(),
+                    groups_prefix: config.oidc_groups_prefix.clone(),
                     ca_file: config.oidc_ca_file.clone(),
                 })?;
                 (AuthMode::Oidc(Arc::new(oidc)), origin, secure)
@@ -133,6 +179,7 @@ impl Auth {
             token_lifetime: time::Duration::hours(config.token_hours),
             public_origin,
             kubeconfig_ca,
+            refreshes: RefreshFlights::default(),
         })
     }
 
@@ -147,10 +194,12 @@ impl Auth {
             token_lifetime: time::Duration::hours(8),
             public_origin: public_origin.to_string(),
             kubeconfig_ca: None,
+            refreshes: RefreshFlights::default(),
         }
     }
 
-    /// The session layer: HttpOnly cookie, SameSite=Lax, Secure over TLS, idle expiry.
+    /// The session layer: HttpOnly cookie, SameSite=Lax, Secure over TLS, idle expiry (the
+    /// gate pushes it forward on activity; pending sign-ins get [`PENDING_LIFETIME`]).
     pub fn session_layer(&self) -> SessionManagerLayer<Store> {
         SessionManagerLayer::new(self.store.clone())
             .with_name(SESSION_COOKIE)

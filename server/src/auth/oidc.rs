@@ -5,7 +5,10 @@
 use app::error::innermost;
 use std::{
     path::PathBuf,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -98,6 +101,10 @@ pub struct OidcSettings {
     pub scopes: Vec<String>,
     pub groups_claim: String,
     pub username_claim: String,
+    /// Put before every user name (`--oidc-username-prefix`); empty for none.
+    pub username_prefix: String,
+    /// Put before every group (`--oidc-groups-prefix`); empty for none.
+    pub groups_prefix: String,
     pub ca_file: Option<PathBuf>,
 }
 
@@ -109,7 +116,25 @@ pub enum OidcError {
     Invalid(String),
     #[error("OIDC configuration: {0}")]
     Config(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
 }
+
+/// A verified identity the console will not act as.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "the user name is the e-mail address {0}, which the identity provider has not verified (email_verified is not true)"
+    )]
+    UnverifiedEmail(String),
+    #[error(
+        "the user name {0:?} starts with \"system:\", which Kubernetes reserves for its own components"
+    )]
+    SystemName(String),
+}
+
+/// Kubernetes reserves names and groups with this prefix for itself (system:masters, ...).
+pub const RESERVED_PREFIX: &str = "system:";
 
 /// The state of a sign-in between the redirect to the provider and the callback; kept in the
 /// (pre-sign-in) session, never in the browser.
@@ -142,6 +167,8 @@ pub struct Oidc {
     client_secret: Option<String>,
     http: reqwest::Client,
     discovered: RwLock<Option<Arc<Discovered>>>,
+    /// Refresh-token grants sent to the provider so far (tests count single-flight by it).
+    refreshes: AtomicU64,
 }
 
 impl Oidc {
@@ -192,11 +219,17 @@ impl Oidc {
             client_secret,
             http,
             discovered: RwLock::new(None),
+            refreshes: AtomicU64::new(0),
         })
     }
 
     pub fn settings(&self) -> &OidcSettings {
         &self.settings
+    }
+
+    /// How many refresh-token grants this process has sent to the provider.
+    pub fn refresh_count(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
     }
 
     async fn discovered(&self) -> Result<Arc<Discovered>, OidcError> {
@@ -277,6 +310,7 @@ impl Oidc {
     /// A fresh ID token from the refresh token; the provider may rotate the refresh token.
     pub async fn refresh(&self, refresh_token: &str) -> Result<SignedIn, OidcError> {
         let discovered = self.discovered().await?;
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
         let tokens = discovered
             .client
             .exchange_refresh_token(&RefreshToken::new(refresh_token.to_string()))
@@ -330,13 +364,16 @@ impl Oidc {
 }
 
 /// The Kubernetes identity from verified claims: the configured username claim (the
-/// subject when it is `sub`) and the groups claim (a list or a single string).
+/// subject when it is `sub`) and the groups claim (a list or a single string), each with its
+/// configured prefix. An e-mail user name must be verified by the provider; a `system:` user
+/// name is refused, and `system:` groups are dropped (each logged), as the apiserver's own
+/// OIDC authenticator never hands those out either.
 pub fn identity_from(
     claims: &IdTokenClaims<ExtraClaims, CoreGenderClaim>,
     settings: &OidcSettings,
 ) -> Result<Identity, OidcError> {
     let extra = &claims.additional_claims().claims;
-    let username = match settings.username_claim.as_str() {
+    let name = match settings.username_claim.as_str() {
         "sub" => Some(claims.subject().to_string()),
         "email" => claims.email().map(|e| e.to_string()),
         "preferred_username" => claims.preferred_username().map(|u| u.to_string()),
@@ -352,6 +389,9 @@ pub fn identity_from(
             settings.username_claim
         ))
     })?;
+    if settings.username_claim == "email" && claims.email_verified() != Some(true) {
+        return Err(Refusal::UnverifiedEmail(name).into());
+    }
     let groups = match extra.get(&settings.groups_claim) {
         Some(serde_json::Value::Array(items)) => items
             .iter()
@@ -360,6 +400,7 @@ pub fn identity_from(
         Some(serde_json::Value::String(one)) => vec![one.clone()],
         _ => Vec::new(),
     };
+    let (username, groups) = kubernetes_names(&name, groups, settings)?;
     let display_name = claims
         .preferred_username()
         .map(|u| u.to_string())
@@ -376,4 +417,172 @@ pub fn identity_from(
         display_name,
         local: false,
     })
+}
+
+/// The user name and groups Kubernetes sees: the configured prefixes applied, a `system:` user
+/// name refused, `system:` groups dropped and logged.
+pub fn kubernetes_names(
+    name: &str,
+    groups: Vec<String>,
+    settings: &OidcSettings,
+) -> Result<(String, Vec<String>), Refusal> {
+    let username = format!("{}{name}", settings.username_prefix);
+    if username.starts_with(RESERVED_PREFIX) {
+        return Err(Refusal::SystemName(username));
+    }
+    let groups = groups
+        .into_iter()
+        .map(|g| format!("{}{g}", settings.groups_prefix))
+        .filter(|group| {
+            let reserved = group.starts_with(RESERVED_PREFIX);
+            if reserved {
+                tracing::warn!(
+                    user = %username,
+                    %group,
+                    "dropped a group from the identity provider: system: groups are reserved for Kubernetes; set --oidc-groups-prefix to keep the provider's groups apart"
+                );
+            }
+            !reserved
+        })
+        .collect();
+    Ok((username, groups))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(username_prefix: &str, groups_prefix: &str) -> OidcSettings {
+        OidcSettings {
+            issuer: "https://dex.example/dex".into(),
+            client_id: "nextgen-console".into(),
+            client_secret_file: None,
+            redirect_url: "https://console.example/auth/callback".into(),
+            scopes: Vec::new(),
+            groups_claim: "groups".into(),
+            username_claim: "email".into(),
+            username_prefix: username_prefix.into(),
+            groups_prefix: groups_prefix.into(),
+            ca_file: None,
+        }
+    }
+
+    fn groups(names: &[&str]) -> Vec<String> {
+        names.iter().map(|g| g.to_string()).collect()
+    }
+
+    fn claims(extra: serde_json::Value) -> IdTokenClaims<ExtraClaims, CoreGenderClaim> {
+        let mut claims = serde_json::json!({
+            "iss": "https://dex.example/dex",
+            "aud": "nextgen-console",
+            "exp": 4_102_444_800_i64,
+            "iat": 1_700_000_000_i64,
+            "sub": "CiQwZDdi",
+            "groups": ["team-a"],
+        });
+        if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+            claims.extend(extra.clone());
+        }
+        serde_json::from_value(claims).unwrap_or_else(|e| panic!("claims: {e}"))
+    }
+
+    #[test]
+    fn an_email_user_name_needs_a_verified_address() {
+        let settings = settings("", "");
+        let verified = claims(serde_json::json!({
+            "email": "alice@example.com", "email_verified": true
+        }));
+        assert_eq!(
+            identity_from(&verified, &settings)
+                .map(|i| (i.username, i.groups))
+                .ok(),
+            Some(("alice@example.com".into(), groups(&["team-a"])))
+        );
+        for unverified in [
+            serde_json::json!({"email": "mallory@example.com", "email_verified": false}),
+            serde_json::json!({"email": "mallory@example.com"}),
+        ] {
+            let refused = identity_from(&claims(unverified), &settings);
+            assert!(
+                matches!(
+                    &refused,
+                    Err(OidcError::Refused(Refusal::UnverifiedEmail(name))) if name == "mallory@example.com"
+                ),
+                "{refused:?}"
+            );
+        }
+        // Another username claim does not depend on the e-mail's verification.
+        let by_subject = OidcSettings {
+            username_claim: "sub".into(),
+            ..settings
+        };
+        let unverified =
+            claims(serde_json::json!({"email": "mallory@example.com", "email_verified": false}));
+        assert_eq!(
+            identity_from(&unverified, &by_subject)
+                .map(|i| i.username)
+                .ok(),
+            Some("CiQwZDdi".into())
+        );
+    }
+
+    #[test]
+    fn without_prefixes_names_and_groups_are_the_providers() {
+        let named = kubernetes_names(
+            "alice@example.com",
+            groups(&["team-a", "platform-admins"]),
+            &settings("", ""),
+        );
+        assert_eq!(
+            named,
+            Ok((
+                "alice@example.com".into(),
+                groups(&["team-a", "platform-admins"])
+            ))
+        );
+    }
+
+    #[test]
+    fn prefixes_apply_to_every_name_and_group() {
+        let named = kubernetes_names(
+            "alice@example.com",
+            groups(&["team-a", "system:masters"]),
+            &settings("oidc:", "oidc:"),
+        );
+        assert_eq!(
+            named,
+            Ok((
+                "oidc:alice@example.com".into(),
+                groups(&["oidc:team-a", "oidc:system:masters"])
+            ))
+        );
+    }
+
+    #[test]
+    fn system_user_names_are_refused_with_the_name() {
+        for (name, prefix) in [
+            ("system:admin", ""),
+            ("system:serviceaccount:kube-system:default", ""),
+            ("admin", "system:"),
+        ] {
+            let refused = kubernetes_names(name, Vec::new(), &settings(prefix, ""));
+            let Err(refusal) = refused else {
+                panic!("{prefix}{name} was accepted")
+            };
+            assert!(refusal.to_string().contains("system:"), "{refusal}");
+            assert_eq!(refusal, Refusal::SystemName(format!("{prefix}{name}")));
+        }
+    }
+
+    #[test]
+    fn system_groups_are_dropped_and_the_rest_kept() {
+        let named = kubernetes_names(
+            "bob@example.com",
+            groups(&["system:masters", "team-b", "system:nodes"]),
+            &settings("", ""),
+        );
+        assert_eq!(named, Ok(("bob@example.com".into(), groups(&["team-b"]))));
+        let named = kubernetes_names("bob", groups(&["masters"]), &settings("", "system:"));
+        assert_eq!(named, Ok(("bob".into(), Vec::new())));
+    }
 }
