@@ -146,24 +146,9 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
 /// longer registered stops; one registered again (or at another address) starts afresh with
 /// the client the registry has now.
 async fn follow_members(clusters: ClusterRegistry, wake: mpsc::Sender<ObjectRef<Application>>) {
-    let mut followed: std::collections::HashMap<String, (String, tokio::task::JoinHandle<()>)> =
-        Default::default();
+    let mut followed = Followed::default();
     loop {
-        let current = clusters.list();
-        followed.retain(|name, (server, task)| {
-            let keep = current
-                .iter()
-                .any(|c| &c.name == name && &c.server == server)
-                && !task.is_finished();
-            if !keep {
-                task.abort();
-            }
-            keep
-        });
-        for cluster in current {
-            if followed.contains_key(&cluster.name) {
-                continue;
-            }
+        for cluster in followed.update(clusters.list()) {
             let Ok(client) = clusters.console_client(&cluster.name) else {
                 continue;
             };
@@ -185,9 +170,42 @@ async fn follow_members(clusters: ClusterRegistry, wake: mpsc::Sender<ObjectRef<
                     }
                 }
             });
-            followed.insert(cluster.name.clone(), (cluster.server.clone(), task));
+            followed.insert(&cluster, task);
         }
         tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
+
+/// The member-cluster watches running, by cluster name, with the address each was started for.
+#[derive(Default)]
+struct Followed(std::collections::HashMap<String, (String, tokio::task::JoinHandle<()>)>);
+
+impl Followed {
+    /// Stops the watches of clusters no longer registered, registered at another address, or
+    /// whose watch ended, and returns the clusters of `current` that need a watch.
+    fn update(
+        &mut self,
+        current: Vec<app::clusters::ClusterRef>,
+    ) -> Vec<app::clusters::ClusterRef> {
+        self.0.retain(|name, (server, task)| {
+            let keep = current
+                .iter()
+                .any(|c| &c.name == name && &c.server == server)
+                && !task.is_finished();
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        current
+            .into_iter()
+            .filter(|c| !self.0.contains_key(&c.name))
+            .collect()
+    }
+
+    fn insert(&mut self, cluster: &app::clusters::ClusterRef, task: tokio::task::JoinHandle<()>) {
+        self.0
+            .insert(cluster.name.clone(), (cluster.server.clone(), task));
     }
 }
 
@@ -814,6 +832,40 @@ async fn cleanup(app: &Application, ctx: &Context) -> Result<Action, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn watches_of_removed_or_moved_clusters_stop_and_new_ones_are_asked_for() {
+        let cluster = |name: &str, server: &str| app::clusters::ClusterRef {
+            name: name.into(),
+            server: server.into(),
+            managed: true,
+        };
+        let mut followed = Followed::default();
+        let wanted = followed.update(vec![
+            cluster("east", "https://e"),
+            cluster("west", "https://w"),
+        ]);
+        assert_eq!(wanted.len(), 2);
+        let mut handles = Vec::new();
+        for c in &wanted {
+            let task = tokio::spawn(std::future::pending::<()>());
+            handles.push(task.abort_handle());
+            followed.insert(c, task);
+        }
+        // west is removed, east moves to another address, north joins.
+        let wanted = followed.update(vec![
+            cluster("east", "https://e2"),
+            cluster("north", "https://n"),
+        ]);
+        let names: Vec<&str> = wanted.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["east", "north"]);
+        tokio::task::yield_now().await;
+        assert!(
+            handles.iter().all(|h| h.is_finished()),
+            "both old watches stopped"
+        );
+        assert!(followed.0.is_empty());
+    }
 
     #[test]
     fn unreachable_clusters_back_off_up_to_five_minutes() {
