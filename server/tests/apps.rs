@@ -42,37 +42,13 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         self.task.abort();
         let ns = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                let admin = sandbox().cluster("global").admin_client().await;
-                let _ = Api::<Project>::all(admin.clone())
-                    .delete(&ns, &DeleteParams::background())
-                    .await;
-                let apps = Api::<Application>::namespaced(admin, &ns);
-                for app in apps
-                    .list(&Default::default())
-                    .await
-                    .map(|l| l.items)
-                    .unwrap_or_default()
-                {
-                    let name = app.metadata.name.unwrap_or_default();
-                    let _ = apps
-                        .patch(
-                            &name,
-                            &PatchParams::default(),
-                            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
-                        )
-                        .await;
-                }
-            });
-        })
-        .join();
+        support::block_on_own_runtime(async move {
+            let admin = sandbox().cluster("global").admin_client().await;
+            let _ = Api::<Project>::all(admin.clone())
+                .delete(&ns, &DeleteParams::background())
+                .await;
+            support::release_applications(&admin, &ns).await;
+        });
     }
 }
 
@@ -170,16 +146,7 @@ impl Fixture {
         secs: u64,
         want: impl Fn(&ApplicationState) -> bool,
     ) -> ApplicationState {
-        eventually(&format!("{app} {what}"), secs, || async {
-            let found = self.apps.get(app).await.map_err(|e| e.to_string())?;
-            let state = found.status.clone().unwrap_or_default();
-            if state.observed_generation == found.metadata.generation && want(&state) {
-                Ok(state)
-            } else {
-                Err(format!("{state:#?}"))
-            }
-        })
-        .await
+        support::application_state(&self.apps, app, what, secs, want).await
     }
 
     async fn deployment(&self, cluster: &str, app: &str) -> Option<Deployment> {

@@ -17,7 +17,6 @@ use axum::{
     body::Body,
     http::{Request, Response, StatusCode, header},
 };
-use clap::Parser;
 use http_body_util::BodyExt;
 use leptos::server_fn::ServerFn;
 use server::{
@@ -28,27 +27,15 @@ use server::{
         store::{MemoryLimits, Store},
         tokens,
     },
-    config::Config,
     router,
 };
-use support::{Sandbox, sandbox};
+use support::{
+    Sandbox,
+    console::{oidc_config, plant_session, run, runtime, signed_in_at_provider, stored_user},
+    sandbox,
+};
 use tower::ServiceExt;
 use tower_sessions::{SessionStore, session::Id};
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("runtime: {e}"))
-    })
-}
-
-fn run<F: std::future::Future>(future: F) -> F::Output {
-    runtime().block_on(future)
-}
 
 /// A console under test: its router, called in process, and its auth state.
 struct Console {
@@ -114,22 +101,7 @@ fn build_console(
 ) -> Console {
     let port = sandbox.console_port + port_offset;
     let origin = format!("https://127.0.0.1:{port}");
-    let redirect = format!("{origin}/auth/callback");
-    let secret = sandbox.oidc.client_secret_file.to_string_lossy();
-    let ca = sandbox.ca_file.to_string_lossy();
-    let mut args = vec![
-        "nextgen-console",
-        "--oidc-issuer",
-        &sandbox.oidc.issuer,
-        "--oidc-client-secret-file",
-        &secret,
-        "--oidc-ca-file",
-        &ca,
-        "--oidc-redirect-url",
-        &redirect,
-    ];
-    args.extend_from_slice(flags);
-    let config = Config::try_parse_from(args).unwrap_or_else(|e| panic!("config: {e}"));
+    let config = oidc_config(sandbox, &origin, None, flags);
     let addr = format!("127.0.0.1:{port}")
         .parse()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -610,34 +582,7 @@ fn concurrent_requests_near_expiry_share_one_refresh_and_none_is_signed_out() {
     run(async {
         let oidc = console.oidc();
         // A real sign-in at Dex, below the HTTP routes, to hold real (rotating) tokens.
-        let (url, pending) = oidc
-            .begin("/".into())
-            .await
-            .unwrap_or_else(|e| panic!("begin: {e}"));
-        let alice = sandbox.user("alice");
-        let callback = support::sign_in_at_dex(
-            &sandbox.browser(),
-            &url,
-            &format!("{}/auth/callback", console.origin),
-            &alice.email,
-            &alice.password,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("Dex: {e}"));
-        let code = callback
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_else(|| panic!("no code in {callback}"));
-        let signed_in = oidc
-            .complete(&pending, code)
-            .await
-            .unwrap_or_else(|e| panic!("complete: {e}"));
-        let old_refresh = signed_in.refresh_token.clone();
-        assert!(
-            old_refresh.is_some(),
-            "offline_access yields a refresh token"
-        );
+        let signed_in = signed_in_at_provider(sandbox, oidc, &console.origin, "alice").await;
 
         // A session whose ID token expires in 30 s, hit by several requests at once.
         let user = SessionUser {
@@ -647,37 +592,15 @@ fn concurrent_requests_near_expiry_share_one_refresh_and_none_is_signed_out() {
             },
             signed_in_at: now(),
         };
-        let mut record = tower_sessions::session::Record {
-            id: Id::default(),
-            data: [(
-                USER_KEY.to_string(),
-                serde_json::to_value(&user).unwrap_or_default(),
-            )]
-            .into(),
-            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-        };
-        console
-            .auth
-            .store
-            .create(&mut record)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let id = record.id.to_string();
+        let planted = plant_session(&console.auth, &user).await;
+        let id = planted.to_string();
         let before = oidc.refresh_count();
         let statuses =
             futures::future::join_all((0..REQUESTS).map(|_| console.with_cookie(&id))).await;
         assert_eq!(statuses, vec![StatusCode::OK; REQUESTS], "none signed out");
         assert_eq!(oidc.refresh_count() - before, 1, "exactly one refresh");
 
-        let stored = console
-            .auth
-            .store
-            .load(&record.id)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|| panic!("the session is kept"));
-        let user: SessionUser =
-            serde_json::from_value(stored.data[USER_KEY].clone()).unwrap_or_else(|e| panic!("{e}"));
+        let user = stored_user(&console.auth, &planted).await;
         assert!(
             user.signed_in.expires_at > now() + 600,
             "fresh tokens stored"

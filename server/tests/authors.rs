@@ -45,36 +45,13 @@ impl Drop for Fixture {
             task.abort();
         }
         let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                let admin = sandbox().cluster("global").admin_client().await;
-                let apps = Api::<Application>::namespaced(admin.clone(), &name);
-                for app in apps
-                    .list(&Default::default())
-                    .await
-                    .map(|l| l.items)
-                    .unwrap_or_default()
-                {
-                    let _ = apps
-                        .patch(
-                            &app.name_any(),
-                            &PatchParams::default(),
-                            &Patch::Merge(json!({"metadata": {"finalizers": null}})),
-                        )
-                        .await;
-                }
-                let _ = Api::<Project>::all(admin)
-                    .delete(&name, &DeleteParams::background())
-                    .await;
-            });
-        })
-        .join();
+        support::block_on_own_runtime(async move {
+            let admin = sandbox().cluster("global").admin_client().await;
+            support::release_applications(&admin, &name).await;
+            let _ = Api::<Project>::all(admin)
+                .delete(&name, &DeleteParams::background())
+                .await;
+        });
     }
 }
 
@@ -191,16 +168,7 @@ impl Fixture {
         want: impl Fn(&ApplicationState) -> bool,
     ) -> ApplicationState {
         let apps = self.apps_as(PLATFORM_ADMIN.0, PLATFORM_ADMIN.1).await;
-        eventually(&format!("{app} {what}"), 60, || async {
-            let found = apps.get(app).await.map_err(|e| e.to_string())?;
-            let state = found.status.clone().unwrap_or_default();
-            if state.observed_generation == found.metadata.generation && want(&state) {
-                Ok(state)
-            } else {
-                Err(format!("{state:#?}"))
-            }
-        })
-        .await
+        support::application_state(&apps, app, what, 60, want).await
     }
 
     async fn deployment_on(&self, cluster: &str, name: &str) -> Option<Deployment> {

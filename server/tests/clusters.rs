@@ -16,7 +16,7 @@ use kube::{
     api::{DeleteParams, PostParams},
     runtime::watcher,
 };
-use support::{SYSTEM_NAMESPACE, Sandbox, sandbox};
+use support::{SYSTEM_NAMESPACE, Sandbox, console::counting_listener, sandbox};
 
 /// A TLS server that answers `/version` and an empty node list as an apiserver of
 /// `git_version` would, on `addr` (port 0 for any); stops when the handle shuts down.
@@ -183,23 +183,6 @@ async fn the_controller_reports_version_nodes_and_conditions_and_follows_an_outa
         let _ = clusters.delete(name, &DeleteParams::default()).await;
     }
     let _ = secrets.delete(&secret_name, &DeleteParams::default()).await;
-}
-
-/// A loopback TCP listener that counts the connections it accepts (and closes them).
-async fn counting_listener() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = count.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            drop(stream);
-        }
-    });
-    (addr, count)
 }
 
 fn base64_ca(sandbox: &Sandbox) -> String {

@@ -1,6 +1,8 @@
 //! The real router, driven in-process: probes, pages, security headers, compression, caching,
 //! the selector fallback, server functions and the 404 page.
 
+mod support;
+
 use std::{path::Path, sync::OnceLock};
 
 use app::clusters::{ListClusters, registry::ClusterRegistry};
@@ -12,26 +14,12 @@ use axum::{
 use http_body_util::BodyExt;
 use leptos::server_fn::ServerFn;
 use server::{AppState, health::Readiness, router};
+use support::console::{run, runtime};
 use tower::ServiceExt;
 
 /// One runtime and one router for the whole binary, as in production. Building a router runs
 /// Leptos' route-list generation, which pauses resource loading process-wide while it runs
 /// (leptos-rs/leptos#4773); a router per test would stall the pages other tests are rendering.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("tokio runtime: {e}"))
-    })
-}
-
-fn run<F: std::future::Future>(future: F) -> F::Output {
-    runtime().block_on(future)
-}
-
 struct Site {
     router: Router,
     readiness: Readiness,

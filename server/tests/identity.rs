@@ -4,43 +4,23 @@
 
 mod support;
 
-use std::{collections::HashMap, path::Path, sync::OnceLock};
+use std::{path::Path, sync::OnceLock};
 
 use app::clusters::{namespaces::ListNamespaces, registry::ClusterRegistry};
-use clap::Parser;
-use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
-use kube::{
-    Api,
-    api::{ObjectMeta, PostParams},
-};
+use kube::{Api, api::PostParams};
 use leptos::server_fn::ServerFn;
-use server::{
-    AppState,
-    auth::{
-        Auth,
-        store::{Store, StoreChoice},
+use server::auth::store::{Store, StoreChoice};
+use support::{
+    Sandbox,
+    console::{
+        TlsConsole, next_sse, plant_session, post_form, registry_following_global, run, runtime,
+        serve_tls, sign_in, signed_in_at_provider, stored_user, team_namespace,
     },
-    config::Config,
-    router,
+    sandbox,
 };
-use support::{Sandbox, TestNamespace, sandbox};
 
 /// One console per test binary (see tests/http.rs on leptos-rs/leptos#4773), on its own runtime.
-struct Console {
-    origin: String,
-    auth: Auth,
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("runtime: {e}"))
-    })
-}
+type Console = TlsConsole;
 
 /// The console under test and a second replica of it, both built before any request is served
 /// (leptos-rs/leptos#4773) and sharing the sandbox's Redis as their session store.
@@ -53,25 +33,15 @@ fn consoles() -> &'static (Console, Console, Console) {
         let store = rt
             .block_on(Store::open(&StoreChoice::Redis(sandbox.redis.clone())))
             .unwrap_or_else(|e| panic!("session store: {e}"));
-        let clusters = rt
-            .block_on(ClusterRegistry::from_kubeconfig(
-                &sandbox.console_kubeconfig,
-            ))
-            .unwrap_or_else(|e| panic!("registry: {e}"));
         // Clusters registered by Cluster resources on global join the registry, as in `run`.
-        let global = clusters
-            .console_client("global")
-            .unwrap_or_else(|e| panic!("{e}"));
-        rt.block_on(server::controllers::install_crds(&global))
-            .unwrap_or_else(|e| panic!("{e}"));
-        rt.spawn(clusters.clone().follow(global));
+        let clusters = registry_following_global(sandbox);
         // Redirect URIs the sandbox's Dex accepts (console port + 1 .. + 19).
-        let first = start_console(sandbox, sandbox.console_port + 1, &store, &clusters, None);
-        let second = start_console(sandbox, sandbox.console_port + 3, &store, &clusters, None);
+        let first = start_console(sandbox, 1, &store, &clusters, None);
+        let second = start_console(sandbox, 3, &store, &clusters, None);
         // A console whose identity provider is down (nothing listens on port 9).
         let orphan = start_console(
             sandbox,
-            sandbox.console_port + 5,
+            5,
             &store,
             &clusters,
             Some("https://127.0.0.1:9/dex"),
@@ -84,97 +54,38 @@ fn console() -> &'static Console {
     &consoles().0
 }
 
+/// A console on `sandbox.console_port + port_offset` that names the sandbox's CA in the
+/// kubeconfigs it hands out.
 fn start_console(
     sandbox: &Sandbox,
-    port: u16,
+    port_offset: u16,
     store: &Store,
     clusters: &ClusterRegistry,
     issuer: Option<&str>,
 ) -> Console {
-    let origin = format!("https://127.0.0.1:{port}");
-    let config = Config::try_parse_from([
-        "nextgen-console",
-        "--oidc-issuer",
-        issuer.unwrap_or(&sandbox.oidc.issuer),
-        "--oidc-client-secret-file",
-        &sandbox.oidc.client_secret_file.to_string_lossy(),
-        "--oidc-ca-file",
-        &sandbox.ca_file.to_string_lossy(),
-        "--oidc-redirect-url",
-        &format!("{origin}/auth/callback"),
-        "--tls-cert-file",
-        &sandbox.serving_cert.to_string_lossy(),
-        "--tls-key-file",
-        &sandbox.serving_key.to_string_lossy(),
-        "--tls-ca-file",
-        &sandbox.ca_file.to_string_lossy(),
-    ])
-    .unwrap_or_else(|e| panic!("config: {e}"));
-    let addr = format!("127.0.0.1:{port}")
-        .parse()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let rt = runtime();
-    let auth =
-        Auth::from_config(&config, addr, store.clone()).unwrap_or_else(|e| panic!("auth: {e}"));
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("identity-site");
-    std::fs::create_dir_all(root.join("pkg")).unwrap_or_else(|e| panic!("{e}"));
-    let mut state = AppState::for_site(&root, clusters.clone());
-    state.auth = auth.clone();
-    let app = router(state);
-    let listener = std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
-    let tls = server::tls::load(&sandbox.serving_cert, &sandbox.serving_key)
-        .unwrap_or_else(|e| panic!("{e}"));
-    rt.spawn(server::tls::serve(
-        listener,
-        app,
-        tls,
-        axum_server::Handle::new(),
-    ));
-    Console { origin, auth }
-}
-
-fn run<F: std::future::Future>(future: F) -> F::Output {
-    runtime().block_on(future)
+    let ca = sandbox.ca_file.to_string_lossy();
+    serve_tls(
+        sandbox,
+        port_offset,
+        "identity-site",
+        clusters,
+        store,
+        issuer,
+        &["--tls-ca-file", &ca],
+    )
 }
 
 /// Signs `username` in through the console and Dex; returns the browser holding the session.
 async fn signed_in(sandbox: &Sandbox, console: &Console, username: &str) -> reqwest::Client {
-    let user = sandbox.user(username);
     let browser = sandbox.browser();
-    let start = browser
-        .get(format!(
-            "{}/auth/login?next=/admin/clusters",
-            console.origin
-        ))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("login: {e}"));
-    assert_eq!(
-        start.status(),
-        reqwest::StatusCode::SEE_OTHER,
-        "login redirects to the provider"
-    );
-    let provider = start
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert!(provider.starts_with(&sandbox.oidc.issuer), "{provider}");
-    let callback = support::sign_in_at_dex(
+    let done = sign_in(
+        sandbox,
         &browser,
-        &provider,
-        &format!("{}/auth/callback", console.origin),
-        &user.email,
-        &user.password,
+        &console.origin,
+        "/admin/clusters",
+        username,
     )
-    .await
-    .unwrap_or_else(|e| panic!("sign-in at Dex as {username}: {e}"));
-    let done = browser
-        .get(callback)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("callback: {e}"));
+    .await;
     assert_eq!(
         done.headers().get("location").and_then(|l| l.to_str().ok()),
         Some("/admin/clusters"),
@@ -183,47 +94,17 @@ async fn signed_in(sandbox: &Sandbox, console: &Console, username: &str) -> reqw
     browser
 }
 
-/// A namespace on east that `group` administers.
-async fn team_namespace(sandbox: &Sandbox, group: &str) -> TestNamespace {
-    let east = sandbox.cluster("east");
-    let ns = TestNamespace::create(east, group).await;
-    let binding = RoleBinding {
-        metadata: ObjectMeta {
-            name: Some(format!("{group}-admin")),
-            ..ObjectMeta::default()
-        },
-        role_ref: RoleRef {
-            api_group: "rbac.authorization.k8s.io".into(),
-            kind: "ClusterRole".into(),
-            name: "admin".into(),
-        },
-        subjects: Some(vec![Subject {
-            api_group: Some("rbac.authorization.k8s.io".into()),
-            kind: "Group".into(),
-            name: group.into(),
-            ..Subject::default()
-        }]),
-    };
-    Api::<RoleBinding>::namespaced(east.admin_client().await, &ns.name)
-        .create(&PostParams::default(), &binding)
-        .await
-        .unwrap_or_else(|e| panic!("role binding: {e}"));
-    ns
-}
-
 async fn namespaces_seen(
     console: &Console,
     browser: &reqwest::Client,
 ) -> (reqwest::StatusCode, String) {
-    let response = browser
-        .post(format!("{}{}", console.origin, ListNamespaces::PATH))
-        .header("origin", &console.origin)
-        .form(&[("cluster", "east")])
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("list_namespaces: {e}"));
-    let status = response.status();
-    (status, response.text().await.unwrap_or_default())
+    post_form(
+        browser,
+        &console.origin,
+        ListNamespaces::PATH,
+        &[("cluster", "east")],
+    )
+    .await
 }
 
 #[test]
@@ -513,7 +394,7 @@ fn forged_expired_and_signed_out_sessions_are_refused() {
             },
             signed_in_at: server::auth::now() - 13 * 3600,
         };
-        let id = plant_session(console, &user).await;
+        let id = plant_session(&console.auth, &user).await;
         let page = sandbox
             .browser()
             .get(format!("{}/admin/clusters", console.origin))
@@ -735,7 +616,7 @@ fn only_users_who_may_create_clusters_may_check_an_import() {
 
 #[test]
 fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_session() {
-    use server::auth::{AuthMode, SessionUser, USER_KEY, now, oidc::SignedIn};
+    use server::auth::{AuthMode, SessionUser, now, oidc::SignedIn};
     use tower_sessions::{SessionStore, session::Id};
     let (sandbox, console) = (sandbox(), console());
     run(async {
@@ -744,33 +625,7 @@ fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_
             panic!("the test console signs in through Dex")
         };
         // A real sign-in at Dex, driven below the HTTP routes, to hold real tokens.
-        let (url, pending) = oidc
-            .begin("/".into())
-            .await
-            .unwrap_or_else(|e| panic!("begin: {e}"));
-        let alice = sandbox.user("alice");
-        let callback = support::sign_in_at_dex(
-            &sandbox.browser(),
-            &url,
-            &format!("{}/auth/callback", console.origin),
-            &alice.email,
-            &alice.password,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("Dex: {e}"));
-        let code = callback
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_else(|| panic!("no code in {callback}"));
-        let signed_in = oidc
-            .complete(&pending, code)
-            .await
-            .unwrap_or_else(|e| panic!("complete: {e}"));
-        assert!(
-            signed_in.refresh_token.is_some(),
-            "offline_access yields a refresh token"
-        );
+        let signed_in = signed_in_at_provider(sandbox, oidc, &console.origin, "alice").await;
 
         // A session whose ID token expires in 30 s: the next request refreshes it first.
         let session = |signed_in: SignedIn| async move {
@@ -778,7 +633,7 @@ fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_
                 signed_in,
                 signed_in_at: now(),
             };
-            plant_session(console, &user).await
+            plant_session(&console.auth, &user).await
         };
         let configmaps = |id: Id| {
             let ns = team_a.name.clone();
@@ -800,15 +655,7 @@ fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_
         })
         .await;
         assert_eq!(configmaps(id).await, reqwest::StatusCode::OK);
-        let record = console
-            .auth
-            .store
-            .load(&id)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|| panic!("the session is kept"));
-        let user: SessionUser =
-            serde_json::from_value(record.data[USER_KEY].clone()).unwrap_or_else(|e| panic!("{e}"));
+        let user = stored_user(&console.auth, &id).await;
         assert!(
             user.signed_in.expires_at > now() + 600,
             "a fresh ID token from the provider"
@@ -1002,71 +849,12 @@ fn an_admin_registers_a_cluster_and_removes_it_without_touching_it() {
     })
 }
 
-/// Puts a session for `user` straight into the console's store (as sign-in would) and returns
-/// its id, the session cookie's value.
-async fn plant_session(
-    console: &Console,
-    user: &server::auth::SessionUser,
-) -> tower_sessions::session::Id {
-    use tower_sessions::{
-        SessionStore,
-        session::{Id, Record},
-    };
-    let mut record = Record {
-        id: Id::default(),
-        data: HashMap::from([(
-            server::auth::USER_KEY.to_string(),
-            serde_json::to_value(user).unwrap_or_default(),
-        )]),
-        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-    };
-    console
-        .auth
-        .store
-        .create(&mut record)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    record.id
-}
-
 /// The cluster proxy's URL for the ConfigMaps of `ns` on east, on `console`.
 fn configmaps_url(console: &Console, ns: &str) -> String {
     format!(
         "{}/clusters/east/api/v1/namespaces/{ns}/configmaps",
         console.origin
     )
-}
-
-/// Reads a Server-Sent Events response until an event named `want` (or `refused`) arrives;
-/// returns (name, data).
-async fn next_sse(
-    response: &mut reqwest::Response,
-    buffer: &mut String,
-    want: &str,
-) -> (String, String) {
-    loop {
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let mut name = "message".to_string();
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    name = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                }
-            }
-            if name == want || name == "refused" {
-                return (name, data);
-            }
-        }
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), response.chunk())
-            .await
-            .unwrap_or_else(|_| panic!("no {want} event within 20 s"))
-            .unwrap_or_else(|e| panic!("stream: {e}"))
-            .unwrap_or_else(|| panic!("the stream ended before {want}"));
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
 }
 
 #[test]
@@ -1096,7 +884,10 @@ fn live_streams_carry_only_what_the_user_may_watch() {
         .await;
         assert_eq!(own.status(), reqwest::StatusCode::OK);
         let mut buffer = String::new();
-        assert_eq!(next_sse(&mut own, &mut buffer, "ready").await.0, "ready");
+        assert_eq!(
+            next_sse(&mut own, &mut buffer, "ready", 20).await.0,
+            "ready"
+        );
         let east = sandbox.cluster("east").admin_client().await;
         let map: k8s_openapi::api::core::v1::ConfigMap =
             serde_json::from_value(serde_json::json!({"metadata": {"name": "seen-live"}}))
@@ -1105,7 +896,7 @@ fn live_streams_carry_only_what_the_user_may_watch() {
             .create(&PostParams::default(), &map)
             .await
             .unwrap_or_else(|e| panic!("configmap: {e}"));
-        let (name, data) = next_sse(&mut own, &mut buffer, "change").await;
+        let (name, data) = next_sse(&mut own, &mut buffer, "change", 20).await;
         assert_eq!(name, "change");
         let change: app::live::Change =
             serde_json::from_str(&data).unwrap_or_else(|e| panic!("{data}: {e}"));
@@ -1122,7 +913,7 @@ fn live_streams_carry_only_what_the_user_may_watch() {
         ] {
             let mut other = open(query.clone()).await;
             let mut buffer = String::new();
-            let (name, reason) = next_sse(&mut other, &mut buffer, "ready").await;
+            let (name, reason) = next_sse(&mut other, &mut buffer, "ready", 20).await;
             assert_eq!(name, "refused", "{query}: {reason}");
             assert!(
                 reason.contains("forbidden") || reason.contains("not registered"),
@@ -1222,7 +1013,7 @@ fn team_b_can_neither_list_view_change_nor_follow_team_as_applications() {
             .await
             .unwrap_or_else(|e| panic!("live: {e}"));
         let mut buffer = String::new();
-        let (event, reason) = next_sse(&mut stream, &mut buffer, "ready").await;
+        let (event, reason) = next_sse(&mut stream, &mut buffer, "ready", 20).await;
         assert_eq!(event, "refused", "{reason}");
 
         let unchanged = apps.get(&name).await.unwrap_or_else(|e| panic!("{e}"));

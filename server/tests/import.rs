@@ -9,19 +9,7 @@ use std::net::SocketAddr;
 
 use app::clusters::import::{ImportError, ssr::check};
 use axum::{Json, Router, routing::get};
-use support::{Sandbox, sandbox};
-
-/// Replaces the `server:` line of a flattened single-cluster kubeconfig.
-fn with_server(kubeconfig: &str, server: &str) -> String {
-    kubeconfig
-        .lines()
-        .map(|l| match l.find("server: ") {
-            Some(i) => format!("{}server: {server}", &l[..i]),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use support::{Sandbox, sandbox, with_server};
 
 /// Serves `/version` over TLS with the sandbox's serving certificate, claiming `git_version`.
 async fn fake_version_server(sandbox: &Sandbox, git_version: &'static str) -> SocketAddr {

@@ -21,7 +21,11 @@ use server::{
     limits::Limits,
     router,
 };
-use support::{Sandbox, TestNamespace, sandbox};
+use support::{
+    Sandbox, TestNamespace,
+    console::{next_sse, run, runtime, serve_tls, signed_in, streaming_signed_in, team_namespace},
+    sandbox,
+};
 
 /// The consoles under test: one signing in through Dex (default limits), and one in local
 /// mode with a 2-s time-to-answer limit. Built before any request is served
@@ -29,21 +33,6 @@ use support::{Sandbox, TestNamespace, sandbox};
 struct Consoles {
     oidc: String,
     local: std::net::SocketAddr,
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("runtime: {e}"))
-    })
-}
-
-fn run<F: std::future::Future>(future: F) -> F::Output {
-    runtime().block_on(future)
 }
 
 /// A port Dex accepts as a redirect target (console port + 1 .. + 19) that the other test
@@ -62,47 +51,21 @@ fn consoles() -> &'static Consoles {
         std::fs::create_dir_all(root.join("pkg")).unwrap_or_else(|e| panic!("{e}"));
 
         // Signing in through Dex, over TLS, with the default limits.
-        let port = sandbox.console_port + OIDC_PORT_OFFSET;
-        let origin = format!("https://127.0.0.1:{port}");
-        let config = Config::try_parse_from([
-            "nextgen-console",
-            "--oidc-issuer",
-            &sandbox.oidc.issuer,
-            "--oidc-client-secret-file",
-            &sandbox.oidc.client_secret_file.to_string_lossy(),
-            "--oidc-ca-file",
-            &sandbox.ca_file.to_string_lossy(),
-            "--oidc-redirect-url",
-            &format!("{origin}/auth/callback"),
-            "--tls-cert-file",
-            &sandbox.serving_cert.to_string_lossy(),
-            "--tls-key-file",
-            &sandbox.serving_key.to_string_lossy(),
-        ])
-        .unwrap_or_else(|e| panic!("config: {e}"));
-        let addr = format!("127.0.0.1:{port}")
-            .parse()
-            .unwrap_or_else(|e| panic!("{e}"));
         let clusters = rt
             .block_on(ClusterRegistry::from_kubeconfig(
                 &sandbox.console_kubeconfig,
             ))
             .unwrap_or_else(|e| panic!("registry: {e}"));
-        let mut state = AppState::for_site(&root, clusters);
-        state.auth = Auth::from_config(&config, addr, Store::default())
-            .unwrap_or_else(|e| panic!("auth: {e}"));
-        state.limits = Limits::from_config(&config);
-        let app = router(state);
-        let listener =
-            std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
-        let tls = server::tls::load(&sandbox.serving_cert, &sandbox.serving_key)
-            .unwrap_or_else(|e| panic!("{e}"));
-        rt.spawn(server::tls::serve(
-            listener,
-            app,
-            tls,
-            axum_server::Handle::new(),
-        ));
+        let origin = serve_tls(
+            sandbox,
+            OIDC_PORT_OFFSET,
+            "proxy-security-site",
+            &clusters,
+            &Store::default(),
+            None,
+            &[],
+        )
+        .origin;
 
         // Local mode: the administrator's kubeconfig, plain HTTP on a free loopback port.
         let listener = rt
@@ -130,118 +93,6 @@ fn consoles() -> &'static Consoles {
             local,
         }
     })
-}
-
-/// Signs `username` in through the console and Dex; returns the browser holding the session.
-async fn signed_in(sandbox: &Sandbox, origin: &str, username: &str) -> reqwest::Client {
-    let user = sandbox.user(username);
-    let browser = sandbox.browser();
-    let start = browser
-        .get(format!("{origin}/auth/login?next=/"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("login: {e}"));
-    let provider = start
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert!(provider.starts_with(&sandbox.oidc.issuer), "{provider}");
-    let callback = support::sign_in_at_dex(
-        &browser,
-        &provider,
-        &format!("{origin}/auth/callback"),
-        &user.email,
-        &user.password,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("sign-in at Dex as {username}: {e}"));
-    let done = browser
-        .get(callback)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("callback: {e}"));
-    assert!(
-        done.status().is_redirection(),
-        "sign-in as {username} ends with a redirect, got {}",
-        done.status()
-    );
-    browser
-}
-
-/// A browser without the 20-s overall timeout of [`Sandbox::browser`], for streams held open.
-fn streaming_browser(sandbox: &Sandbox) -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(&sandbox.ca_pem())
-        .unwrap_or_else(|e| panic!("sandbox CA: {e}"));
-    reqwest::Client::builder()
-        .add_root_certificate(ca)
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_else(|e| panic!("http client: {e}"))
-}
-
-/// Signs in with a browser that can hold streams open.
-async fn streaming_signed_in(sandbox: &Sandbox, origin: &str, username: &str) -> reqwest::Client {
-    let user = sandbox.user(username);
-    let browser = streaming_browser(sandbox);
-    let start = browser
-        .get(format!("{origin}/auth/login?next=/"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("login: {e}"));
-    let provider = start
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let callback = support::sign_in_at_dex(
-        &browser,
-        &provider,
-        &format!("{origin}/auth/callback"),
-        &user.email,
-        &user.password,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("sign-in at Dex as {username}: {e}"));
-    browser
-        .get(callback)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("callback: {e}"));
-    browser
-}
-
-/// A namespace on east where `group` has `admin`.
-async fn team_namespace(sandbox: &Sandbox, group: &str) -> TestNamespace {
-    use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
-    let east = sandbox.cluster("east");
-    let ns = TestNamespace::create(east, group).await;
-    let binding = RoleBinding {
-        metadata: ObjectMeta {
-            name: Some(format!("{group}-admin")),
-            ..ObjectMeta::default()
-        },
-        role_ref: RoleRef {
-            api_group: "rbac.authorization.k8s.io".into(),
-            kind: "ClusterRole".into(),
-            name: "admin".into(),
-        },
-        subjects: Some(vec![Subject {
-            api_group: Some("rbac.authorization.k8s.io".into()),
-            kind: "Group".into(),
-            name: group.into(),
-            ..Subject::default()
-        }]),
-    };
-    Api::<RoleBinding>::namespaced(east.admin_client().await, &ns.name)
-        .create(&PostParams::default(), &binding)
-        .await
-        .unwrap_or_else(|e| panic!("role binding: {e}"));
-    ns
 }
 
 /// A running (kwok) pod `name` in `ns` on east.
@@ -287,38 +138,6 @@ fn status_of(body: &str) -> (String, String) {
         status["message"].as_str().unwrap_or_default().to_string(),
         status["reason"].as_str().unwrap_or_default().to_string(),
     )
-}
-
-/// Reads a Server-Sent Events response until an event named `want` (or `refused`) arrives;
-/// returns (name, data).
-async fn next_sse(
-    response: &mut reqwest::Response,
-    buffer: &mut String,
-    want: &str,
-) -> (String, String) {
-    loop {
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let mut name = "message".to_string();
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    name = v.trim().to_string();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.strip_prefix(' ').unwrap_or(v));
-                }
-            }
-            if name == want || name == "refused" {
-                return (name, data);
-            }
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(30), response.chunk())
-            .await
-            .unwrap_or_else(|_| panic!("no {want} event within 30 s"))
-            .unwrap_or_else(|e| panic!("stream: {e}"))
-            .unwrap_or_else(|| panic!("the stream ended before {want}"));
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
 }
 
 #[test]
@@ -470,7 +289,7 @@ fn one_user_holds_at_most_sixteen_live_streams_and_another_user_still_gets_one()
             assert_eq!(response.status(), reqwest::StatusCode::OK, "stream {i}");
             let mut buffer = String::new();
             assert_eq!(
-                next_sse(&mut response, &mut buffer, "ready").await.0,
+                next_sse(&mut response, &mut buffer, "ready", 30).await.0,
                 "ready"
             );
             open.push(response);
@@ -498,7 +317,7 @@ fn one_user_holds_at_most_sixteen_live_streams_and_another_user_still_gets_one()
             .unwrap_or_else(|e| panic!("bob: {e}"));
         assert_eq!(other.status(), reqwest::StatusCode::OK);
         let mut buffer = String::new();
-        let (event, data) = next_sse(&mut other, &mut buffer, "ready").await;
+        let (event, data) = next_sse(&mut other, &mut buffer, "ready", 30).await;
         assert!(
             event == "ready" || data.contains("forbidden"),
             "{event}: {data}"
@@ -727,7 +546,10 @@ fn a_followed_log_line_longer_than_16_kib_is_cut_with_a_marker() {
             .unwrap_or_else(|e| panic!("logs: {e}"));
         assert_eq!(stream.status(), reqwest::StatusCode::OK);
         let mut buffer = String::new();
-        assert_eq!(next_sse(&mut stream, &mut buffer, "ready").await.0, "ready");
+        assert_eq!(
+            next_sse(&mut stream, &mut buffer, "ready", 30).await.0,
+            "ready"
+        );
 
         let id = support::run_id();
         let long = format!("long-{id}-{}", "y".repeat(100 * 1024));
@@ -736,7 +558,7 @@ fn a_followed_log_line_longer_than_16_kib_is_cut_with_a_marker() {
         support::write_container_log(sandbox, &after);
         let mut cut = None;
         loop {
-            let (event, line) = next_sse(&mut stream, &mut buffer, "line").await;
+            let (event, line) = next_sse(&mut stream, &mut buffer, "line", 30).await;
             assert_eq!(event, "line", "{line}");
             if line.starts_with(&format!("long-{id}")) {
                 cut = Some(line);
@@ -853,12 +675,15 @@ fn the_time_to_answer_limit_never_cuts_a_watch_or_a_live_stream() {
             .unwrap_or_else(|e| panic!("live: {e}"));
         assert_eq!(live.status(), reqwest::StatusCode::OK);
         let mut buffer = String::new();
-        assert_eq!(next_sse(&mut live, &mut buffer, "ready").await.0, "ready");
+        assert_eq!(
+            next_sse(&mut live, &mut buffer, "ready", 30).await.0,
+            "ready"
+        );
 
         // Well past the limit, both still carry a change.
         tokio::time::sleep(Duration::from_secs(LOCAL_TIMEOUT_SECONDS * 2 + 1)).await;
         create_configmap(sandbox, &ns.name, "after-the-limit").await;
-        let (event, data) = next_sse(&mut live, &mut buffer, "change").await;
+        let (event, data) = next_sse(&mut live, &mut buffer, "change", 30).await;
         assert_eq!(event, "change", "{data}");
         assert!(data.contains("after-the-limit"), "{data}");
         let mut seen = String::new();

@@ -5,33 +5,27 @@
 
 mod support;
 
-use std::{
-    path::Path,
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::OnceLock, sync::atomic::Ordering, time::Duration};
 
 use app::clusters::{
     import::{CheckImport, RegisterCluster},
     registry::ClusterRegistry,
 };
-use clap::Parser;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{
     Api,
     api::{DeleteParams, ObjectMeta, PostParams},
 };
 use leptos::server_fn::ServerFn;
-use server::{
-    AppState,
-    auth::{Auth, store::Store},
-    config::Config,
-    router,
+use server::auth::store::Store;
+use support::{
+    SYSTEM_NAMESPACE, TestNamespace,
+    console::{
+        counting_listener, post_form, registry_following_global, run, runtime, serve_tls,
+        streaming_signed_in,
+    },
+    sandbox, with_server,
 };
-use support::{SYSTEM_NAMESPACE, Sandbox, TestNamespace, sandbox};
 
 /// A redirect URI port the sandbox's Dex accepts (console port + 1 .. + 19) that no other
 /// test binary uses.
@@ -42,173 +36,28 @@ struct Console {
     clusters: ClusterRegistry,
 }
 
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("runtime: {e}"))
-    })
-}
-
 /// One console for the whole binary (leptos-rs/leptos#4773), signing in through Dex, whose
 /// registry follows the Cluster resources on global as `run` does.
 fn console() -> &'static Console {
     static CONSOLE: OnceLock<Console> = OnceLock::new();
     CONSOLE.get_or_init(|| {
         let sandbox = sandbox();
-        let rt = runtime();
-        let _enter = rt.enter();
-        let port = sandbox.console_port + PORT_OFFSET;
-        let origin = format!("https://127.0.0.1:{port}");
-        let config = Config::try_parse_from([
-            "nextgen-console",
-            "--oidc-issuer",
-            &sandbox.oidc.issuer,
-            "--oidc-client-secret-file",
-            &sandbox.oidc.client_secret_file.to_string_lossy(),
-            "--oidc-ca-file",
-            &sandbox.ca_file.to_string_lossy(),
-            "--oidc-redirect-url",
-            &format!("{origin}/auth/callback"),
-            "--tls-cert-file",
-            &sandbox.serving_cert.to_string_lossy(),
-            "--tls-key-file",
-            &sandbox.serving_key.to_string_lossy(),
-        ])
-        .unwrap_or_else(|e| panic!("config: {e}"));
-        let addr = format!("127.0.0.1:{port}")
-            .parse()
-            .unwrap_or_else(|e| panic!("{e}"));
-        let clusters = rt
-            .block_on(ClusterRegistry::from_kubeconfig(
-                &sandbox.console_kubeconfig,
-            ))
-            .unwrap_or_else(|e| panic!("registry: {e}"));
-        let global = clusters
-            .console_client("global")
-            .unwrap_or_else(|e| panic!("{e}"));
-        rt.block_on(server::controllers::install_crds(&global))
-            .unwrap_or_else(|e| panic!("{e}"));
-        rt.spawn(clusters.clone().follow(global));
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("registered-clusters-site");
-        std::fs::create_dir_all(root.join("pkg")).unwrap_or_else(|e| panic!("{e}"));
-        let mut state = AppState::for_site(&root, clusters.clone());
-        state.auth = Auth::from_config(&config, addr, Store::default())
-            .unwrap_or_else(|e| panic!("auth: {e}"));
-        let app = router(state);
-        let listener =
-            std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
-        let tls = server::tls::load(&sandbox.serving_cert, &sandbox.serving_key)
-            .unwrap_or_else(|e| panic!("{e}"));
-        rt.spawn(server::tls::serve(
-            listener,
-            app,
-            tls,
-            axum_server::Handle::new(),
-        ));
-        Console { origin, clusters }
-    })
-}
-
-fn run<F: std::future::Future>(future: F) -> F::Output {
-    runtime().block_on(future)
-}
-
-/// A browser (cookies kept, redirects not followed, no overall timeout so that streams may
-/// stay open) signed in as `username` through the console and Dex.
-async fn signed_in(sandbox: &Sandbox, origin: &str, username: &str) -> reqwest::Client {
-    let user = sandbox.user(username);
-    let ca = reqwest::Certificate::from_pem(&sandbox.ca_pem())
-        .unwrap_or_else(|e| panic!("sandbox CA: {e}"));
-    let browser = reqwest::Client::builder()
-        .add_root_certificate(ca)
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_else(|e| panic!("http client: {e}"));
-    let start = browser
-        .get(format!("{origin}/auth/login?next=/"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("login: {e}"));
-    let provider = start
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert!(provider.starts_with(&sandbox.oidc.issuer), "{provider}");
-    let callback = support::sign_in_at_dex(
-        &browser,
-        &provider,
-        &format!("{origin}/auth/callback"),
-        &user.email,
-        &user.password,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("sign-in at Dex as {username}: {e}"));
-    let done = browser
-        .get(callback)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("callback: {e}"));
-    assert!(
-        done.status().is_redirection(),
-        "sign-in as {username} ends with a redirect, got {}",
-        done.status()
-    );
-    browser
-}
-
-/// Posts a server function's form; returns the status and the body.
-async fn post(
-    browser: &reqwest::Client,
-    origin: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (reqwest::StatusCode, String) {
-    let response = browser
-        .post(format!("{origin}{path}"))
-        .header("origin", origin)
-        .form(form)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{path}: {e}"));
-    (response.status(), response.text().await.unwrap_or_default())
-}
-
-/// Replaces the `server:` line of a flattened single-cluster kubeconfig.
-fn with_server(kubeconfig: &str, server: &str) -> String {
-    kubeconfig
-        .lines()
-        .map(|l| match l.find("server: ") {
-            Some(i) => format!("{}server: {server}", &l[..i]),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// A loopback TCP listener that counts the connections it accepts.
-async fn counting_listener() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            seen.fetch_add(1, Ordering::SeqCst);
-            drop(stream);
+        let _enter = runtime().enter();
+        let clusters = registry_following_global(sandbox);
+        let served = serve_tls(
+            sandbox,
+            PORT_OFFSET,
+            "registered-clusters-site",
+            &clusters,
+            &Store::default(),
+            None,
+            &[],
+        );
+        Console {
+            origin: served.origin,
+            clusters,
         }
-    });
-    (addr, count)
+    })
 }
 
 #[test]
@@ -217,7 +66,7 @@ fn a_user_who_may_not_register_clusters_makes_the_console_connect_nowhere() {
     run(async {
         let west = sandbox.flattened(&sandbox.cluster("west").console_kubeconfig);
         let (trap, connections) = counting_listener().await;
-        let alice = signed_in(sandbox, &console.origin, "alice").await;
+        let alice = streaming_signed_in(sandbox, &console.origin, "alice").await;
         for server in [format!("https://{trap}"), sandbox.prometheus.clone()] {
             let kubeconfig = with_server(&west, &server);
             for (path, form) in [
@@ -234,7 +83,7 @@ fn a_user_who_may_not_register_clusters_makes_the_console_connect_nowhere() {
                     ],
                 ),
             ] {
-                let (status, body) = post(&alice, &console.origin, path, &form).await;
+                let (status, body) = post_form(&alice, &console.origin, path, &form).await;
                 assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{path}: {body}");
                 assert!(
                     body.contains("may not create clusters")
@@ -254,9 +103,9 @@ fn a_user_who_may_not_register_clusters_makes_the_console_connect_nowhere() {
 
         // The administrator may, and is told what is at those addresses in the console's
         // words, not in theirs.
-        let admin = signed_in(sandbox, &console.origin, "admin").await;
+        let admin = streaming_signed_in(sandbox, &console.origin, "admin").await;
         let kubeconfig = with_server(&west, &sandbox.prometheus);
-        let (status, body) = post(
+        let (status, body) = post_form(
             &admin,
             &console.origin,
             CheckImport::PATH,
@@ -269,7 +118,7 @@ fn a_user_who_may_not_register_clusters_makes_the_console_connect_nowhere() {
             assert!(!body.contains(leaked), "{body}");
         }
         let kubeconfig = with_server(&west, "http://169.254.169.254");
-        let (status, body) = post(
+        let (status, body) = post_form(
             &admin,
             &console.origin,
             CheckImport::PATH,
@@ -280,7 +129,7 @@ fn a_user_who_may_not_register_clusters_makes_the_console_connect_nowhere() {
         assert!(body.contains("ForbiddenAddress"), "{body}");
         let mut oversized = west.clone();
         oversized.push_str(&format!("\n# {}\n", "x".repeat(600 * 1024)));
-        let (status, body) = post(
+        let (status, body) = post_form(
             &admin,
             &console.origin,
             RegisterCluster::PATH,
@@ -346,7 +195,7 @@ fn a_watch_through_the_proxy_on_a_registered_cluster_outlives_ten_idle_seconds()
         })
         .await;
 
-        let admin = signed_in(sandbox, &console.origin, "admin").await;
+        let admin = streaming_signed_in(sandbox, &console.origin, "admin").await;
         let url = format!(
             "{}/clusters/{name}/api/v1/namespaces/{}/configmaps",
             console.origin, ns.name

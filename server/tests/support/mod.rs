@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod console;
+
 use std::{
     path::{Path, PathBuf},
     process::Command,
@@ -667,6 +669,78 @@ where
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
         }
     }
+}
+
+/// Runs `future` on a current-thread runtime of its own, on a thread of its own, and waits for
+/// it: for clean-up in `Drop`, where the test's runtime may be unwinding or busy.
+pub fn block_on_own_runtime(future: impl std::future::Future<Output = ()> + Send + 'static) {
+    let _ = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(future);
+    })
+    .join();
+}
+
+/// Removes the finalizers of every Application in namespace `ns` of `admin`'s cluster, so that
+/// they go without a controller to honour them (after a failed test).
+pub async fn release_applications(admin: &Client, ns: &str) {
+    use kube::{
+        ResourceExt,
+        api::{Patch, PatchParams},
+    };
+    let apps = Api::<app::apps::resource::Application>::namespaced(admin.clone(), ns);
+    for app in apps
+        .list(&Default::default())
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default()
+    {
+        let _ = apps
+            .patch(
+                &app.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
+            )
+            .await;
+    }
+}
+
+/// Replaces the `server:` line of a flattened single-cluster kubeconfig.
+pub fn with_server(kubeconfig: &str, server: &str) -> String {
+    kubeconfig
+        .lines()
+        .map(|l| match l.find("server: ") {
+            Some(i) => format!("{}server: {server}", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Waits up to `secs` seconds until application `app`'s status, for its current generation,
+/// satisfies `want` (`what` names that in the panic); returns that status.
+pub async fn application_state(
+    apps: &kube::Api<app::apps::resource::Application>,
+    app: &str,
+    what: &str,
+    secs: u64,
+    want: impl Fn(&app::apps::resource::ApplicationState) -> bool,
+) -> app::apps::resource::ApplicationState {
+    eventually(&format!("{app} {what}"), secs, || async {
+        let found = apps.get(app).await.map_err(|e| e.to_string())?;
+        let state = found.status.clone().unwrap_or_default();
+        if state.observed_generation == found.metadata.generation && want(&state) {
+            Ok(state)
+        } else {
+            Err(format!("{state:#?}"))
+        }
+    })
+    .await
 }
 
 /// A TCP forwarder on loopback in front of an API server: `stop` cuts every connection and
