@@ -131,74 +131,80 @@ pub fn UserMenu() -> impl IntoView {
     }
 }
 
-/// This session's kubectl tokens, read again whenever the list is opened (a kubeconfig
-/// download adds one without leaving the page).
+/// This session's kubectl tokens, read whenever the list is opened (a kubeconfig download adds
+/// one without leaving the page). Nothing is fetched while rendering, on the server or during
+/// hydration, so both render the same closed list.
 #[component]
 fn KubectlTokenList() -> impl IntoView {
     let i18n = use_i18n();
-    let tokens = Resource::new(|| (), |_| list_kubectl_tokens());
+    let tokens = RwSignal::new(None::<Vec<KubectlToken>>);
     let here = leptos_router::hooks::use_location();
+    // Read on every toggle: opening shows the current list, closing costs one small request.
+    let open = move |_| {
+        leptos::task::spawn_local(async move {
+            tokens.set(Some(list_kubectl_tokens().await.unwrap_or_default()));
+        });
+    };
+    let listing = move || {
+        let listed = tokens.get()?;
+        // Back to this page after a revoke.
+        let search = here.search.get_untracked();
+        let next = if search.is_empty() {
+            here.pathname.get_untracked()
+        } else {
+            format!("{}?{search}", here.pathname.get_untracked())
+        };
+        if listed.is_empty() {
+            return Some(
+                view! {
+                    <p data-testid="kubectl-tokens-empty" class="text-xs">{t!(i18n, auth.tokens_none)}</p>
+                }
+                .into_any(),
+            );
+        }
+        Some(
+            view! {
+                <ul class="flex flex-col gap-2">
+                    {listed
+                        .into_iter()
+                        .map(|token| {
+                            let created = utc_minute(token.created_at);
+                            let expires = utc_minute(token.expires_at);
+                            view! {
+                                <li data-testid="kubectl-token" data-token-id=token.id.clone() class="flex items-center justify-between gap-2 text-xs">
+                                    <span>
+                                        <code>{token.short_id().to_string()}</code>
+                                        " · "
+                                        {t!(i18n, auth.token_times, created = move || created.clone(), expires = move || expires.clone())}
+                                    </span>
+                                    <form method="post" action="/auth/tokens/revoke">
+                                        <input type="hidden" name="id" value=token.id.clone() />
+                                        <input type="hidden" name="next" value=next.clone() />
+                                        <button
+                                            type="submit"
+                                            data-testid="revoke-token"
+                                            class="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100 dark:border-slate-600 dark:hover:bg-slate-800 focus-ring"
+                                        >
+                                            {t!(i18n, auth.revoke_token)}
+                                        </button>
+                                    </form>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+            .into_any(),
+        )
+    };
     view! {
-        <details
-            class="relative"
-            data-testid="kubectl-tokens"
-            on:toggle=move |_| tokens.refetch()
-        >
+        <details class="relative" data-testid="kubectl-tokens" on:toggle=open>
             <summary class="cursor-pointer rounded px-2 py-1 hover:bg-slate-700 focus-ring">
                 {t!(i18n, auth.tokens)}
             </summary>
             <div class="absolute right-0 z-10 mt-1 w-80 rounded-md border border-slate-200 bg-white p-3 text-slate-900 shadow-lg dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100">
                 <p class="mb-2 text-xs text-slate-600 dark:text-slate-300">{t!(i18n, auth.tokens_help)}</p>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let listed: Vec<KubectlToken> = tokens.await.unwrap_or_default();
-                        // Back to this page after a revoke.
-                        let search = here.search.get_untracked();
-                        let next = if search.is_empty() {
-                            here.pathname.get_untracked()
-                        } else {
-                            format!("{}?{search}", here.pathname.get_untracked())
-                        };
-                        if listed.is_empty() {
-                            return view! {
-                                <p data-testid="kubectl-tokens-empty" class="text-xs">{t!(i18n, auth.tokens_none)}</p>
-                            }
-                                .into_any();
-                        }
-                        view! {
-                            <ul class="flex flex-col gap-2">
-                                {listed
-                                    .into_iter()
-                                    .map(|token| {
-                                        let created = utc_minute(token.created_at);
-                                        let expires = utc_minute(token.expires_at);
-                                        view! {
-                                            <li data-testid="kubectl-token" data-token-id=token.id.clone() class="flex items-center justify-between gap-2 text-xs">
-                                                <span>
-                                                    <code>{token.short_id().to_string()}</code>
-                                                    " · "
-                                                    {t!(i18n, auth.token_times, created = move || created.clone(), expires = move || expires.clone())}
-                                                </span>
-                                                <form method="post" action="/auth/tokens/revoke">
-                                                    <input type="hidden" name="id" value=token.id.clone() />
-                                                    <input type="hidden" name="next" value=next.clone() />
-                                                    <button
-                                                        type="submit"
-                                                        data-testid="revoke-token"
-                                                        class="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100 dark:border-slate-600 dark:hover:bg-slate-800 focus-ring"
-                                                    >
-                                                        {t!(i18n, auth.revoke_token)}
-                                                    </button>
-                                                </form>
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    })}
-                </Transition>
+                {listing}
             </div>
         </details>
     }
