@@ -40,6 +40,9 @@ if (sandbox) {
       `--tls-cert-file ${sandbox.serving_cert} --tls-key-file ${sandbox.serving_key} --tls-ca-file ${sandbox.ca_file}`,
       `--oidc-issuer ${sandbox.oidc.issuer} --oidc-client-secret-file ${sandbox.oidc.client_secret_file}`,
       `--oidc-ca-file ${sandbox.ca_file} --oidc-redirect-url ${origin}/auth/callback`,
+      `--registry-url ${(sandbox as unknown as { registry: string }).registry} --registry-host-aliases registry.platform.svc:5000`,
+      // The charts of the Monitoring page and the overview's alerts read the sandbox's Prometheus.
+      `--metrics-backend ${(sandbox as unknown as { prometheus: string }).prometheus}`,
     ].join(" "),
     url: `${origin}/readyz`,
     ignoreHTTPSErrors: true,
@@ -80,7 +83,7 @@ export default defineConfig({
     },
     {
       name: "sandbox",
-      testMatch: /(signin|access|upgrades|resources|apps)\.spec\.ts/,
+      testMatch: /(signin|access|upgrades|resources|apps|images|monitoring)\.spec\.ts/,
       use: {
         baseURL: sandbox ? `https://127.0.0.1:${sandboxConsolePort(sandbox)}` : undefined,
         // The sandbox CA signs both the console's and Dex's certificates; Chromium does not know it.

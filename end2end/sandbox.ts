@@ -11,7 +11,7 @@ export interface Sandbox {
   serving_cert: string;
   serving_key: string;
   console_kubeconfig: string;
-  clusters: { name: string; server: string; admin_kubeconfig: string }[];
+  clusters: { name: string; server: string; admin_kubeconfig: string; nodes: number; infra_nodes?: number }[];
   oidc: { issuer: string; client_id: string; client_secret_file: string };
   users: { username: string; email: string; password: string; groups: string[] }[];
   console_port: number;

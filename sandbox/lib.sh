@@ -36,8 +36,47 @@ apiserver_port() { echo $(( ${SANDBOX_APISERVER_BASE:-17443} + $(cluster_index "
 cm_port() { echo $(( ${SANDBOX_CM_BASE:-17453} + $(cluster_index "$1") )); }
 scheduler_port() { echo $(( ${SANDBOX_SCHEDULER_BASE:-17463} + $(cluster_index "$1") )); }
 kwok_port() { echo $(( ${SANDBOX_KWOK_BASE:-17473} + $(cluster_index "$1") )); }
-# Fake nodes per cluster: one on global, three on each workload cluster.
-node_count() { if [ "$1" = global ]; then echo 1; else echo "${SANDBOX_NODES:-3}"; fi; }
+# Fake nodes per cluster: one on global; on each workload cluster three workers and three infra
+# nodes (labelled node-role.kubernetes.io/infra and tainted so, NoSchedule), where the monitoring
+# plugins run. node_count is every node of the cluster (what sandbox.json's `nodes` says).
+worker_count() { if [ "$1" = global ]; then echo 1; else echo "${SANDBOX_NODES:-3}"; fi; }
+infra_count() { if [ "$1" = global ]; then echo 0; else echo "${SANDBOX_INFRA_NODES:-3}"; fi; }
+node_count() { echo $(( $(worker_count "$1") + $(infra_count "$1") )); }
+
+# One fake node's manifest: sandbox_node CLUSTER NAME ZONE worker|infra.
+sandbox_node() {
+  local taints=""
+  if [ "$4" = infra ]; then
+    taints=$'spec:\n  taints:\n  - {key: node-role.kubernetes.io/infra, effect: NoSchedule}'
+  fi
+  cat <<NODEEOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $2
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: $2
+    kubernetes.io/os: linux
+    node-role.kubernetes.io/$4: ""
+    topology.kubernetes.io/zone: $3
+    type: kwok
+$taints
+status:
+  allocatable: {cpu: "16", memory: 64Gi, pods: "110"}
+  capacity: {cpu: "16", memory: 64Gi, pods: "110"}
+  nodeInfo:
+    architecture: amd64
+    kubeletVersion: $K8S_VERSION
+    kubeProxyVersion: $K8S_VERSION
+    operatingSystem: linux
+    osImage: kwok fake node
+    containerRuntimeVersion: kwok
+NODEEOF
+}
 
 # Where `sandbox/build` puts a module's binaries: named by the pinned version and a hash of the
 # module's go.mod and go.sum, so a changed pin builds afresh and an unchanged one is reused.
@@ -59,6 +98,9 @@ fail() { printf '[sandbox] error: %s\n' "$*" >&2; exit 1; }
 sandbox_healthy() {
   local s="$SANDBOX_STATE" f c
   [ -f "$s/sandbox.json" ] || return 1
+  # A garbage collection restarts the registry (sandbox/registry-gc): wait for it to end.
+  [ -f "$s/registry-gc.lock" ] && flock -s -w 120 "$s/registry-gc.lock" true
+
   for f in "$s/pids"/*.pid; do
     [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null || return 1
   done

@@ -15,5 +15,6 @@ export LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_HASH_FILES=true
 export LEPTOS_ENV=PROD
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says how much disk is left: a full disk fails a build with a bus error in the linker.
+step() { printf '\n==> %s  (%s s, %s free)\n' "$*" "$SECONDS" "$(df -h --output=avail "$ROOT" 2>/dev/null | tail -1 | tr -d ' ')"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -1,133 +1,26 @@
-//! Live updates: the kinds a page may follow, and the browser side of the stream. The server
-//! (`server/src/live.rs`) watches the kind on the cluster as the signed-in user and sends a
-//! Server-Sent Event for every change it is allowed to see; the page then reads again through
-//! the same server function, so every read stays the user's own.
+//! Live updates: the kinds a page may follow, and the browser side of the streams. Every live
+//! stream of a tab rides one WebSocket (`/api/live/ws`, owned by the tab's hub, opened after
+//! hydration); the server (`server/src/live.rs`) watches the kind on the cluster as the
+//! signed-in user and sends each change the user is allowed to see.
+//!
+//! A live page is `use_live_resource(query, fetch)`: a typed [`WatchQuery`] (the same struct the
+//! server parses), a resource that reads again through `fetch` when something changes, and the
+//! badge. A list whose rows are each a projection of one object uses [`use_live_list`]: the
+//! server sends the changed row itself (the same function computes it as the list's server
+//! function) and the page applies it without reading again. Either way the first change is
+//! handled at once and a burst after it as one batch ([`Coalescer`]).
+
+use std::future::Future;
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
-/// What a page can follow. Each maps to one API resource.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Clusters,
-    ClusterPlugins,
-    ClusterVersionShadows,
-    Applications,
-    Namespaces,
-    Nodes,
-    Deployments,
-    Pods,
-    Events,
-    ConfigMaps,
-    Secrets,
-}
-
-/// Where a kind lives in the API.
-pub struct ApiResourceInfo {
-    pub group: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
-    pub plural: &'static str,
-    pub namespaced: bool,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 11] = [
-        Kind::Clusters,
-        Kind::ClusterPlugins,
-        Kind::ClusterVersionShadows,
-        Kind::Applications,
-        Kind::Namespaces,
-        Kind::Nodes,
-        Kind::Deployments,
-        Kind::Pods,
-        Kind::Events,
-        Kind::ConfigMaps,
-        Kind::Secrets,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        self.api().plural
-    }
-
-    pub fn parse(text: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    pub fn api(self) -> ApiResourceInfo {
-        const PLATFORM: &str = crate::clusters::resource::GROUP;
-        let (group, version, kind, plural, namespaced) = match self {
-            Kind::Clusters => (PLATFORM, "v1alpha1", "Cluster", "clusters", false),
-            Kind::ClusterPlugins => (
-                PLATFORM,
-                "v1alpha1",
-                "ClusterPlugin",
-                "clusterplugins",
-                false,
-            ),
-            Kind::ClusterVersionShadows => (
-                PLATFORM,
-                "v1alpha1",
-                "ClusterVersionShadow",
-                "clusterversionshadows",
-                false,
-            ),
-            Kind::Applications => (PLATFORM, "v1alpha1", "Application", "applications", true),
-            Kind::Namespaces => ("", "v1", "Namespace", "namespaces", false),
-            Kind::Nodes => ("", "v1", "Node", "nodes", false),
-            Kind::Deployments => ("apps", "v1", "Deployment", "deployments", true),
-            Kind::Pods => ("", "v1", "Pod", "pods", true),
-            Kind::Events => ("", "v1", "Event", "events", true),
-            Kind::ConfigMaps => ("", "v1", "ConfigMap", "configmaps", true),
-            Kind::Secrets => ("", "v1", "Secret", "secrets", true),
-        };
-        ApiResourceInfo {
-            group,
-            version,
-            kind,
-            plural,
-            namespaced,
-        }
-    }
-}
-
-/// One change the stream reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
-    /// "applied" or "deleted".
-    pub action: String,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-
-/// The stream's URL for `kind` on `cluster`, optionally in one namespace.
-pub fn watch_url(cluster: &str, kind: Kind, namespace: Option<&str>) -> String {
-    let mut url = format!(
-        "/api/live/watch?cluster={}&kind={}",
-        encode(cluster),
-        kind.as_str()
-    );
-    if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
-        url.push_str("&namespace=");
-        url.push_str(&encode(ns));
-    }
-    url
-}
-
-/// Percent-encodes a query value (names are DNS labels, but a typed URL may hold anything).
-pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use crate::ConsoleError;
+pub use console_api::coalesce::{Coalescer, Step, WINDOW};
+pub use console_api::watch::{
+    ApiResourceInfo, Change, ClientMessage, Kind, LOGS_PATH, LogQuery, SOCKET_PATH, ServerMessage,
+    StreamId, WATCH_PATH, WatchQuery, apply_change, encode, event, watch_url,
+};
 
 /// How the stream is doing, for the badge beside a live page's title.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,134 +32,676 @@ pub enum LiveState {
     Unavailable(String),
 }
 
-/// Follows `url` (a `watch_url`) while the page is open: the returned counter goes up, at most
-/// about every 150 ms, after each burst of changes. Key a Resource on it to read again.
-pub fn use_live(url: Signal<String>) -> (ReadSignal<u64>, ReadSignal<LiveState>) {
+/// A resource that follows its watch, and the state of that watch for the badge. Made by
+/// [`use_live_resource`] and its siblings; copy it freely.
+pub struct LiveResource<T: Send + Sync + 'static> {
+    /// The data, read as the user through the page's server function (and, for a live list,
+    /// kept up to date with the rows the stream pushes).
+    pub data: Resource<Result<T, ConsoleError>>,
+    /// The stream's state, for [`LiveBadge`].
+    pub state: ReadSignal<LiveState>,
+    /// Goes up each time the page reads again because of changes.
+    pub changes: ReadSignal<u64>,
+}
+
+impl<T: Send + Sync + 'static> Clone for LiveResource<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for LiveResource<T> {}
+
+impl<T: Send + Sync + 'static> LiveResource<T> {
+    /// The badge that says whether the page follows changes.
+    pub fn badge(self) -> impl IntoView {
+        view! { <LiveBadge state=self.state /> }
+    }
+}
+
+/// A row of a live list that the server can push: the same type the list's server function
+/// answers, which the server computes with the same function for each change.
+pub trait LiveRow: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Whether this row shows the object `change` names.
+    fn is(&self, change: &Change) -> bool;
+    /// Puts a list of `kind` in the order its server function answers with.
+    fn order(kind: Kind, rows: &mut [Self]);
+}
+
+/// How a page takes a batch of changes into its data: `Some(true)` when it did without a
+/// read, `Some(false)` or `None` (a page that only reads again) when it must read again.
+type Apply<T> = fn(&mut T, &[Change], Kind) -> bool;
+
+/// Follows `query` (what to watch, as the user) and reads `fetch(query)` at once and again when
+/// it changes: the first change at once, a burst after it as one more read. Before hydration
+/// (and on the server) it reads once: the page is complete without the stream.
+///
+/// ```ignore
+/// let plugins = use_live_resource(
+///     || WatchQuery::new(GLOBAL_CLUSTER, Kind::ClusterPlugins),
+///     |_| list_plugins(),
+/// );
+/// view! { {plugins.badge()} <DataTable spec rows=plugins.data empty_title empty_body /> }
+/// ```
+pub fn use_live_resource<T, Fut>(
+    query: impl Fn() -> WatchQuery + Send + Sync + 'static,
+    fetch: impl Fn(WatchQuery) -> Fut + Send + Sync + 'static,
+) -> LiveResource<T>
+where
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ConsoleError>> + Send + 'static,
+{
+    let query = Memo::new(move |_| query());
+    follow(query, move || query.get(), fetch, None)
+}
+
+/// Like [`use_live_resource`] when what is read depends on more than what is watched: follows
+/// `query`, and reads `fetch(source())` whenever `source` changes or the stream reports a
+/// change (a plugin's page watches every plugin but reads one).
+pub fn use_live_resource_with<S, T, Fut>(
+    query: impl Fn() -> WatchQuery + Send + Sync + 'static,
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetch: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> LiveResource<T>
+where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ConsoleError>> + Send + 'static,
+{
+    let query = Memo::new(move |_| query());
+    follow(query, source, fetch, None)
+}
+
+/// A live list of rows the server pushes: reads `fetch(query)` once, then applies each change's
+/// row (added, replaced or removed, the list kept in its server function's order) without
+/// reading again. A change without a row this list can take (the kind sends none, a Secret)
+/// makes it read again, as [`use_live_resource`] does.
+pub fn use_live_list<R, Fut>(
+    query: impl Fn() -> WatchQuery + Send + Sync + 'static,
+    fetch: impl Fn(WatchQuery) -> Fut + Send + Sync + 'static,
+) -> LiveResource<Vec<R>>
+where
+    R: LiveRow,
+    Fut: Future<Output = Result<Vec<R>, ConsoleError>> + Send + 'static,
+{
+    fn apply_rows<R: LiveRow>(rows: &mut Vec<R>, changes: &[Change], kind: Kind) -> bool {
+        let mut all = true;
+        for change in changes {
+            all &= apply_change(rows, change, R::is);
+        }
+        R::order(kind, rows);
+        all
+    }
+    let query = Memo::new(move |_| query());
+    follow(query, move || query.get(), fetch, Some(apply_rows::<R>))
+}
+
+/// A live page of one object whose row the server pushes (an Application's page): reads
+/// `fetch(source())`, then takes the pushed row of that object from each change to it; a
+/// deletion, or a change while the page shows an error, reads again.
+pub fn use_live_item<S, R, Fut>(
+    query: impl Fn() -> WatchQuery + Send + Sync + 'static,
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetch: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> LiveResource<R>
+where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    R: LiveRow,
+    Fut: Future<Output = Result<R, ConsoleError>> + Send + 'static,
+{
+    fn apply_item<R: LiveRow>(item: &mut R, changes: &[Change], _kind: Kind) -> bool {
+        for change in changes {
+            if !item.is(change) {
+                continue;
+            }
+            let row = change
+                .row
+                .clone()
+                .filter(|_| !change.is_deleted())
+                .and_then(|row| serde_json::from_value::<R>(row).ok());
+            match row {
+                Some(row) => *item = row,
+                None => return false,
+            }
+        }
+        true
+    }
+    let query = Memo::new(move |_| query());
+    follow(query, source, fetch, Some(apply_item::<R>))
+}
+
+/// The engine of the hooks: a resource keyed on `source` and the re-read counter, the watch's
+/// subscription, and the coalescer between them.
+fn follow<S, T, Fut>(
+    query: Memo<WatchQuery>,
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetch: impl Fn(S) -> Fut + Send + Sync + 'static,
+    apply: Option<Apply<T>>,
+) -> LiveResource<T>
+where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ConsoleError>> + Send + 'static,
+{
+    let (changes, set_changes) = signal(0u64);
+    let (state, set_state) = signal(LiveState::Connecting);
+    // Counts finished reads, so the coalescer learns when the read it asked for is answered.
+    let reads = RwSignal::new(0u64);
+    let data = Resource::new(
+        move || (source(), changes.get()),
+        move |(s, _)| {
+            let read = fetch(s);
+            async move {
+                let answer = read.await;
+                reads.try_update(|n| *n += 1);
+                answer
+            }
+        },
+    );
+    #[cfg(feature = "hydrate")]
+    browser::follow_watch(query, apply, data, set_changes, reads, set_state);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (query, apply, set_changes, set_state);
+    LiveResource {
+        data,
+        state,
+        changes,
+    }
+}
+
+/// Follows `query` while the page is open: the returned counter goes up when the page should
+/// read again (the first change at once, a burst after it once more a little later). Key a
+/// Resource on it, or use [`use_live_resource`], which does.
+pub fn use_watch(query: Signal<WatchQuery>) -> (ReadSignal<u64>, ReadSignal<LiveState>) {
     let (version, set_version) = signal(0u64);
     let (state, set_state) = signal(LiveState::Connecting);
     #[cfg(feature = "hydrate")]
-    {
-        use std::{cell::Cell, rc::Rc, time::Duration};
-        let pending = Rc::new(Cell::new(false));
-        browser::listen(url, set_state, "change", move |_| {
-            if pending.replace(true) {
-                return;
-            }
-            let pending = pending.clone();
-            set_timeout(
-                move || {
-                    pending.set(false);
-                    set_version.update(|v| *v += 1);
-                },
-                Duration::from_millis(150),
-            );
-        });
-    }
+    browser::count_changes(query, set_version, set_state);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (url, set_version, set_state);
+    let _ = (query, set_version, set_state);
     (version, state)
 }
 
 /// The most log lines a page keeps.
 pub const LOG_LINES: usize = 2000;
 
-/// Follows a container's log (`/api/live/logs?...`): its lines so far, the newest last.
-pub fn use_log(url: Signal<String>) -> (ReadSignal<Vec<String>>, ReadSignal<LiveState>) {
+/// Follows a container's log: its lines so far, the newest last.
+pub fn use_log(
+    query: impl Fn() -> LogQuery + Send + Sync + 'static,
+) -> (ReadSignal<Vec<String>>, ReadSignal<LiveState>) {
+    let query = Memo::new(move |_| query());
     let (lines, set_lines) = signal(Vec::<String>::new());
     let (state, set_state) = signal(LiveState::Connecting);
     #[cfg(feature = "hydrate")]
-    {
-        // A new stream (another container) starts from its own tail.
-        Effect::new(move |_| {
-            url.track();
-            set_lines.set(Vec::new());
-        });
-        browser::listen(url, set_state, "line", move |line| {
-            set_lines.update(|lines| {
-                lines.push(line);
-                if lines.len() > LOG_LINES {
-                    lines.drain(..lines.len() - LOG_LINES);
-                }
-            })
-        });
-    }
+    browser::follow_log(query, set_lines, set_state);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (url, set_lines, set_state);
+    let _ = (query, set_lines, set_state);
     (lines, state)
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    //! The hooks' side in the browser: subscriptions on the tab's hub, driven by the coalescer.
+
+    use std::{cell::RefCell, rc::Rc};
+
     use leptos::prelude::*;
-    use wasm_bindgen::{JsCast, closure::Closure};
-    use web_sys::{EventSource, MessageEvent};
+    use serde::{Serialize, de::DeserializeOwned};
 
-    use super::LiveState;
+    use super::{
+        Apply, Change, ClientMessage, Coalescer, LOG_LINES, LiveState, LogQuery, Step, WINDOW,
+        WatchQuery, hub,
+    };
+    use crate::ConsoleError;
 
-    /// Opens an EventSource on `url` (again whenever it changes, closing the old one) and calls
-    /// `on_data` with the data of every `event`; `ready` and `refused` set the state.
-    pub fn listen(
-        url: Signal<String>,
-        set_state: WriteSignal<LiveState>,
-        event: &'static str,
-        on_data: impl Fn(String) + 'static,
+    /// Subscribes `request(id)` whenever `key` changes (unsubscribing the one before) and on
+    /// cleanup unsubscribes; `on` gets the stream's events, `restart` runs before each new
+    /// subscription.
+    fn subscribe_following<K: Clone + PartialEq + Send + Sync + 'static>(
+        key: Memo<K>,
+        request: impl Fn(K, super::StreamId) -> ClientMessage + 'static,
+        on: impl Fn(hub::Event) + 'static,
+        restart: impl Fn() + 'static,
     ) {
-        let on_data = std::rc::Rc::new(on_data);
-        let current = StoredValue::new_local(None::<EventSource>);
-        let close = move || {
-            if let Some(source) = current.try_update_value(Option::take).flatten() {
-                source.close();
+        let on = Rc::new(on);
+        let current = StoredValue::new(None::<super::StreamId>);
+        on_cleanup(move || {
+            if let Some(id) = current.try_update_value(Option::take).flatten() {
+                hub::unsubscribe(id);
+            }
+        });
+        // Effects run only in the browser, after hydration: the hub opens its socket then.
+        Effect::new(move |_| {
+            let key = key.get();
+            if let Some(id) = current.try_update_value(Option::take).flatten() {
+                hub::unsubscribe(id);
+            }
+            restart();
+            let on = on.clone();
+            let id = hub::subscribe(
+                |id| request(key.clone(), id),
+                Rc::new(move |event| on(event)),
+            );
+            current.set_value(Some(id));
+        });
+    }
+
+    /// The state a hub event leaves the badge in, if it changes it.
+    fn badge_state(event: &hub::Event) -> Option<LiveState> {
+        match event {
+            hub::Event::Connecting => Some(LiveState::Connecting),
+            hub::Event::Unreachable => Some(LiveState::Unavailable(String::new())),
+            hub::Event::Ready => Some(LiveState::Live),
+            hub::Event::Refused(reason) => Some(LiveState::Unavailable(reason.clone())),
+            hub::Event::Change(_) | hub::Event::Line(_) => None,
+        }
+    }
+
+    pub fn follow_watch<T>(
+        query: Memo<WatchQuery>,
+        apply: Option<Apply<T>>,
+        data: Resource<Result<T, ConsoleError>>,
+        set_changes: WriteSignal<u64>,
+        reads: RwSignal<u64>,
+        set_state: WriteSignal<LiveState>,
+    ) where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        let driver = Rc::new(Driver {
+            coalescer: RefCell::new(Coalescer::new()),
+            query,
+            apply,
+            data,
+            set_changes,
+        });
+        let readies = Rc::new(std::cell::Cell::new(0u32));
+        {
+            let driver = driver.clone();
+            Effect::new(move |previous: Option<u64>| {
+                let now = reads.get();
+                if previous.is_some_and(|p| p != now) {
+                    let next = driver.coalescer.borrow_mut().settled();
+                    driver.clone().drive(next);
+                }
+                now
+            });
+        }
+        let rows = apply.is_some();
+        let on = {
+            let driver = driver.clone();
+            let readies = readies.clone();
+            move |event: hub::Event| {
+                if let Some(state) = badge_state(&event) {
+                    set_state.set(state);
+                }
+                match event {
+                    // Ready again after the socket came back: what changed meanwhile was not
+                    // seen, so read everything once.
+                    hub::Event::Ready if readies.replace(readies.get() + 1) > 0 => {
+                        driver.coalescer.borrow_mut().reset();
+                        set_changes.update(|n| *n += 1);
+                    }
+                    hub::Event::Change(change) => {
+                        let step = driver.coalescer.borrow_mut().change(change);
+                        driver.clone().drive(step);
+                    }
+                    _ => {}
+                }
             }
         };
-        on_cleanup(close);
-        // Effects run only in the browser, after hydration.
-        Effect::new(move |_| {
-            close();
-            set_state.set(LiveState::Connecting);
-            let Ok(source) = EventSource::new(&url.get()) else {
-                return;
-            };
-            let on_data = on_data.clone();
-            let on_event = Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
-                on_data(message.data().as_string().unwrap_or_default());
-            });
-            let on_ready = Closure::<dyn Fn(MessageEvent)>::new(move |_event: MessageEvent| {
-                set_state.set(LiveState::Live);
-            });
-            let refused = source.clone();
-            let on_refused = Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
-                // The server ends the stream after a refusal; reconnecting would be refused again.
-                refused.close();
-                let reason = message.data().as_string().unwrap_or_default();
-                set_state.set(LiveState::Unavailable(reason));
-            });
-            let closed = source.clone();
-            let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_event: web_sys::Event| {
-                // The browser reconnects by itself unless the stream is closed for good.
-                if closed.ready_state() == EventSource::CLOSED {
-                    set_state.update(|s| {
-                        if !matches!(s, LiveState::Unavailable(_)) {
-                            *s = LiveState::Unavailable(String::new());
+        subscribe_following(
+            query,
+            move |query, id| ClientMessage::Watch { id, query, rows },
+            on,
+            move || {
+                driver.coalescer.borrow_mut().reset();
+                readies.set(0);
+                set_state.set(LiveState::Connecting);
+            },
+        );
+    }
+
+    /// Carries out what a watch's coalescer asks for: applying a batch of pushed changes to the
+    /// data, or reading again.
+    struct Driver<T: Send + Sync + 'static> {
+        coalescer: RefCell<Coalescer<Change>>,
+        query: Memo<WatchQuery>,
+        apply: Option<Apply<T>>,
+        data: Resource<Result<T, ConsoleError>>,
+        set_changes: WriteSignal<u64>,
+    }
+
+    impl<T: Send + Sync + 'static> Driver<T> {
+        /// Runs `step` and what follows from it, until the coalescer waits for a timer, a
+        /// read or a change.
+        fn drive(self: Rc<Self>, mut step: Step<Change>) {
+            loop {
+                match step {
+                    Step::Wait => return,
+                    Step::StartTimer => {
+                        set_timeout(
+                            move || {
+                                let next = self.coalescer.borrow_mut().elapsed();
+                                self.clone().drive(next);
+                            },
+                            WINDOW,
+                        );
+                        return;
+                    }
+                    Step::Run(batch) => {
+                        let kind = self.query.get_untracked().kind;
+                        let applied = self.apply.is_some_and(|apply| {
+                            self.data
+                                .try_update(|value| match value {
+                                    Some(Ok(value)) => apply(value, &batch, kind),
+                                    _ => false,
+                                })
+                                .unwrap_or(false)
+                        });
+                        if !applied {
+                            // Settled when the read answers (the effect on `reads`).
+                            self.set_changes.update(|n| *n += 1);
+                            return;
                         }
-                    });
-                } else {
-                    set_state.set(LiveState::Connecting);
+                        step = self.coalescer.borrow_mut().settled();
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn count_changes(
+        query: Signal<WatchQuery>,
+        set_version: WriteSignal<u64>,
+        set_state: WriteSignal<LiveState>,
+    ) {
+        let query = Memo::new(move |_| query.get());
+        let coalescer = Rc::new(RefCell::new(Coalescer::<Change>::new()));
+        /// Nothing tells this hook when the page's read ends: each count starts the window.
+        fn count(
+            coalescer: Rc<RefCell<Coalescer<Change>>>,
+            set_version: WriteSignal<u64>,
+            step: Step<Change>,
+        ) {
+            if let Step::Run(_) = step {
+                set_version.update(|v| *v += 1);
+                coalescer.borrow_mut().settled();
+                set_timeout(
+                    move || {
+                        let next = coalescer.borrow_mut().elapsed();
+                        count(coalescer, set_version, next);
+                    },
+                    WINDOW,
+                );
+            }
+        }
+        subscribe_following(
+            query,
+            |query, id| ClientMessage::Watch {
+                id,
+                query,
+                rows: false,
+            },
+            {
+                let coalescer = coalescer.clone();
+                move |event: hub::Event| {
+                    if let Some(state) = badge_state(&event) {
+                        set_state.set(state);
+                    }
+                    if let hub::Event::Change(change) = event {
+                        let step = coalescer.borrow_mut().change(change);
+                        count(coalescer.clone(), set_version, step);
+                    }
+                }
+            },
+            move || {
+                coalescer.borrow_mut().reset();
+                set_state.set(LiveState::Connecting);
+            },
+        );
+    }
+
+    pub fn follow_log(
+        query: Memo<LogQuery>,
+        set_lines: WriteSignal<Vec<String>>,
+        set_state: WriteSignal<LiveState>,
+    ) {
+        subscribe_following(
+            query,
+            |query, id| ClientMessage::Logs { id, query },
+            move |event: hub::Event| {
+                if let Some(state) = badge_state(&event) {
+                    set_state.set(state);
+                }
+                match event {
+                    // The socket came back: the log starts again from its tail.
+                    hub::Event::Connecting => set_lines.set(Vec::new()),
+                    hub::Event::Line(line) => set_lines.update(|lines| {
+                        lines.push(line);
+                        if lines.len() > LOG_LINES {
+                            lines.drain(..lines.len() - LOG_LINES);
+                        }
+                    }),
+                    _ => {}
+                }
+            },
+            // A new stream (another container) starts from its own tail.
+            move || {
+                set_lines.set(Vec::new());
+                set_state.set(LiveState::Connecting);
+            },
+        );
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod hub {
+    //! The tab's one WebSocket: opened lazily by the first subscription (after hydration),
+    //! it carries every subscription by id, routes the server's messages to them, and after a
+    //! lost connection opens again with backoff and subscribes everything again.
+
+    use std::{cell::RefCell, collections::BTreeMap, rc::Rc, time::Duration};
+
+    use wasm_bindgen::{JsCast, closure::Closure};
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+    use super::{Change, ClientMessage, SOCKET_PATH, ServerMessage, StreamId};
+
+    /// What a subscription hears.
+    pub enum Event {
+        /// The socket is (re)connecting.
+        Connecting,
+        /// The socket could not be opened several times in a row (signed out, server down);
+        /// the hub keeps trying.
+        Unreachable,
+        Ready,
+        Change(Change),
+        Line(String),
+        /// The server ended this subscription, for this reason.
+        Refused(String),
+    }
+
+    pub type Handler = Rc<dyn Fn(Event)>;
+
+    /// Failed opens in a row after which subscriptions are told the socket is unreachable.
+    const UNREACHABLE_AFTER: u32 = 3;
+    const FIRST_RETRY: Duration = Duration::from_millis(250);
+    const MAX_RETRY: Duration = Duration::from_secs(10);
+
+    struct Subscription {
+        request: ClientMessage,
+        on: Handler,
+    }
+
+    #[derive(Default)]
+    struct Hub {
+        socket: Option<WebSocket>,
+        open: bool,
+        retry_pending: bool,
+        failures: u32,
+        next_id: StreamId,
+        subscriptions: BTreeMap<StreamId, Subscription>,
+        /// The socket's listeners, kept as long as it is.
+        listeners: Vec<Box<dyn std::any::Any>>,
+    }
+
+    thread_local! {
+        static HUB: RefCell<Hub> = RefCell::new(Hub::default());
+    }
+
+    fn send(socket: &WebSocket, message: &ClientMessage) {
+        if let Ok(text) = serde_json::to_string(message) {
+            let _ = socket.send_with_str(&text);
+        }
+    }
+
+    /// Subscribes `request(id)`; `on` hears its events until [`unsubscribe`].
+    pub fn subscribe(request: impl FnOnce(StreamId) -> ClientMessage, on: Handler) -> StreamId {
+        let connect = HUB.with_borrow_mut(|hub| {
+            hub.next_id += 1;
+            let id = hub.next_id;
+            let request = request(id);
+            if hub.open
+                && let Some(socket) = &hub.socket
+            {
+                send(socket, &request);
+            }
+            hub.subscriptions.insert(id, Subscription { request, on });
+            (id, hub.socket.is_none() && !hub.retry_pending)
+        });
+        if connect.1 {
+            open();
+        }
+        connect.0
+    }
+
+    pub fn unsubscribe(id: StreamId) {
+        HUB.with_borrow_mut(|hub| {
+            if hub.subscriptions.remove(&id).is_some()
+                && hub.open
+                && let Some(socket) = &hub.socket
+            {
+                send(socket, &ClientMessage::Close { id });
+            }
+        });
+    }
+
+    fn handler(id: StreamId) -> Option<Handler> {
+        HUB.with_borrow(|hub| hub.subscriptions.get(&id).map(|s| s.on.clone()))
+    }
+
+    /// Every subscription's handler, called outside the hub's borrow.
+    fn tell_all(event: impl Fn() -> Event) {
+        let handlers: Vec<Handler> =
+            HUB.with_borrow(|hub| hub.subscriptions.values().map(|s| s.on.clone()).collect());
+        for on in handlers {
+            on(event());
+        }
+    }
+
+    fn url() -> Option<String> {
+        let location = web_sys::window()?.location();
+        let scheme = if location.protocol().ok()? == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
+        Some(format!("{scheme}://{}{SOCKET_PATH}", location.host().ok()?))
+    }
+
+    fn open() {
+        let Some(socket) = url().and_then(|url| WebSocket::new(&url).ok()) else {
+            closed();
+            return;
+        };
+        let on_open = Closure::<dyn Fn()>::new(|| {
+            // Every subscription, again after a reconnect.
+            HUB.with_borrow_mut(|hub| {
+                hub.open = true;
+                hub.failures = 0;
+                if let Some(socket) = &hub.socket {
+                    for subscription in hub.subscriptions.values() {
+                        send(socket, &subscription.request);
+                    }
                 }
             });
-            let _ =
-                source.add_event_listener_with_callback(event, on_event.as_ref().unchecked_ref());
-            let _ =
-                source.add_event_listener_with_callback("ready", on_ready.as_ref().unchecked_ref());
-            let _ = source
-                .add_event_listener_with_callback("refused", on_refused.as_ref().unchecked_ref());
-            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            // The listeners live as long as the stream, which the page owns.
-            on_event.forget();
-            on_ready.forget();
-            on_refused.forget();
-            on_error.forget();
-            current.set_value(Some(source));
         });
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(|message: MessageEvent| {
+            let Some(text) = message.data().as_string() else {
+                return;
+            };
+            let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else {
+                return;
+            };
+            let id = message.id();
+            let event = match message {
+                ServerMessage::Ready { .. } => Event::Ready,
+                ServerMessage::Change { change, .. } => Event::Change(change),
+                ServerMessage::Line { line, .. } => Event::Line(line),
+                ServerMessage::Refused { reason, .. } => {
+                    // The server has ended it: asking again after a reconnect would be refused
+                    // again, so it is forgotten.
+                    let on = HUB.with_borrow_mut(|hub| hub.subscriptions.remove(&id));
+                    if let Some(subscription) = on {
+                        (subscription.on)(Event::Refused(reason));
+                    }
+                    return;
+                }
+            };
+            if let Some(on) = handler(id) {
+                on(event);
+            }
+        });
+        let on_close = Closure::<dyn Fn(CloseEvent)>::new(|_event: CloseEvent| closed());
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        HUB.with_borrow_mut(|hub| {
+            hub.socket = Some(socket);
+            hub.open = false;
+            let listeners: Vec<Box<dyn std::any::Any>> =
+                vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+            hub.listeners = listeners;
+        });
+    }
+
+    /// The socket is gone (or never opened): tell every subscription, and open again after a
+    /// backoff while any is left.
+    fn closed() {
+        let (failures, any) = HUB.with_borrow_mut(|hub| {
+            if let Some(socket) = hub.socket.take() {
+                socket.set_onopen(None);
+                socket.set_onmessage(None);
+                socket.set_onclose(None);
+            }
+            hub.open = false;
+            hub.failures += 1;
+            (hub.failures, !hub.subscriptions.is_empty())
+        });
+        if failures >= UNREACHABLE_AFTER {
+            tell_all(|| Event::Unreachable);
+        } else {
+            tell_all(|| Event::Connecting);
+        }
+        if !any {
+            return;
+        }
+        let delay = FIRST_RETRY
+            .saturating_mul(1 << failures.saturating_sub(1).min(6))
+            .min(MAX_RETRY);
+        HUB.with_borrow_mut(|hub| hub.retry_pending = true);
+        leptos::prelude::set_timeout(
+            || {
+                let again = HUB.with_borrow_mut(|hub| {
+                    hub.retry_pending = false;
+                    hub.socket.is_none()
+                });
+                if again {
+                    open();
+                }
+            },
+            delay,
+        );
     }
 }
 
@@ -305,30 +740,5 @@ pub fn LiveBadge(state: ReadSignal<LiveState>) -> impl IntoView {
             <span class=dot aria-hidden="true"></span>
             {text}
         </span>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_kind_round_trips_through_its_name() {
-        for kind in Kind::ALL {
-            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
-        }
-        assert_eq!(Kind::parse("roles"), None);
-    }
-
-    #[test]
-    fn the_watch_url_encodes_its_values() {
-        assert_eq!(
-            watch_url("east", Kind::Pods, Some("team a")),
-            "/api/live/watch?cluster=east&kind=pods&namespace=team%20a"
-        );
-        assert_eq!(
-            watch_url("global", Kind::ClusterPlugins, None),
-            "/api/live/watch?cluster=global&kind=clusterplugins"
-        );
     }
 }

@@ -141,8 +141,10 @@ test("an admin checks a pasted kubeconfig for import; a broken one gets its own 
     await expect(page.getByTestId("cluster-detail")).toContainText(sandbox.version, { timeout: 1000 });
   }).toPass({ timeout: 20_000 });
   await hydrated(page);
-  // The admin sees the registered cluster's nodes (west's three kwok nodes, Ready).
-  await expect(page.getByTestId("nodes").locator('tr[data-ready="true"]')).toHaveCount(3);
+  // The admin sees the registered cluster's nodes (every kwok node of west, workers and infra, Ready).
+  await expect(page.getByTestId("nodes").locator('tr[data-ready="true"]')).toHaveCount(
+    sandbox.clusters.find((c) => c.name === "west")?.nodes ?? 6,
+  );
   await expect(page.getByTestId("workload-counts")).toContainText("Deployments");
   await page.getByTestId("remove-cluster").click();
   await page.getByTestId("remove-confirm").click();

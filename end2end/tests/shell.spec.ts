@@ -6,11 +6,12 @@ import { hydrated, screenshot, watchErrors } from "../helpers";
 const SHELL_PAGES = [
   { path: "/platform/projects", heading: "Projects" },
   { path: "/platform/applications", heading: "Applications" },
+  { path: "/admin/overview", heading: "Administrator overview" },
   { path: "/admin/clusters", heading: "Clusters" },
   { path: "/admin/clusters/east", heading: "Cluster east" },
   { path: "/admin/plugins", heading: "Cluster plugins" },
   { path: "/admin/upgrades", heading: "Upgrades" },
-  { path: "/admin/images", heading: "Image registries" },
+  { path: "/admin/images", heading: "Images" },
   { path: "/admin/monitoring", heading: "Monitoring" },
 ];
 
@@ -54,7 +55,7 @@ test("switching view navigates on the client and changes the navigation", async 
   await hydrated(page);
   await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
   await page.getByRole("link", { name: "Administrator" }).click();
-  await expect(page).toHaveURL(/\/admin\/clusters$/);
+  await expect(page).toHaveURL(/\/admin\/overview$/);
   await expect(page.locator("nav[data-nav-view]")).toHaveAttribute("data-nav-view", "admin");
   await expect(page.getByRole("link", { name: "Cluster plugins" })).toBeVisible();
   // No full page load happened: the marker set before the click survives.
@@ -128,8 +129,12 @@ test("preview lands in the view used last", async ({ page }) => {
   await page.goto("/admin/images");
   await hydrated(page);
   await page.goto("/preview");
-  await expect(page).toHaveURL(/\/admin\/clusters$/);
-  await page.getByRole("link", { name: "Container Platform" }).click();
+  await expect(page).toHaveURL(/\/admin\/overview$/);
+  // The overview's lazy chunks loaded and hydrated (a click during that hydration is issue #16's
+  // open problem), then switch view.
+  await page.waitForLoadState("networkidle");
+  await hydrated(page);
+  await page.getByRole("navigation", { name: "View" }).getByRole("link", { name: "Container Platform" }).click();
   await expect(page).toHaveURL(/\/platform\/projects$/);
   await page.goto("/preview");
   await expect(page).toHaveURL(/\/platform\/projects$/);

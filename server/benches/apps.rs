@@ -6,6 +6,8 @@
 //! no pods and the figure is the console's work plus the API servers'. Needs the sandbox; run
 //! with `cargo bench -p server --bench apps`.
 
+#[path = "report/mod.rs"]
+mod report;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -13,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use app::{
     apps::resource::{Application, ApplicationSpec, Health, WorkloadTemplate},
-    clusters::{registry::ClusterRegistry, resource::Cluster},
+    clusters::resource::Cluster,
+    platform::registry::ClusterRegistry,
 };
 use kube::{
     Api,
@@ -153,6 +156,15 @@ async fn run() {
             "{step:<36} {:>8.1} s {:>14.0}",
             took.as_secs_f64(),
             (APPS * CLUSTERS) as f64 / took.as_secs_f64()
+        );
+        report::line(
+            &format!("applications: {APPS} × {CLUSTERS} clusters, {step}"),
+            &format!("{:.1} s", took.as_secs_f64()),
+            "-",
+            &format!(
+                "{:.0} cluster syncs/s",
+                (APPS * CLUSTERS) as f64 / took.as_secs_f64()
+            ),
         );
     }
 

@@ -1,17 +1,24 @@
 //! Many clusters: registers 100 Cluster resources on the sandbox's global cluster (pointing at
 //! its east and west apiservers), runs the status controller over them, and prints how long the
 //! first probe of all of them takes, how stale statuses get in steady state, and the server
-//! render time of the cluster list with all of them registered. Needs the sandbox. Run with
-//! `cargo bench -p server --bench fanout`.
+//! render time of the cluster list with all of them registered. Then one list across every
+//! registered cluster (issue 16, item 5): the Deployments of all 104 (the 100, the sandbox's three
+//! and one slow cluster behind a forwarder that delays every connection by 10 s), as a signed-in
+//! user, each cluster's answer taken as it arrives with a per-cluster deadline of 2 s: time to
+//! the first rows, to the last fast cluster's rows, and the slow one reported as timed out
+//! without holding up the rest (`BENCH_FANOUT_LISTS` rounds, 20 by default). Needs the sandbox.
+//! Run with `cargo bench -p server --bench fanout`.
 
+#[path = "report/mod.rs"]
+mod report;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
 
-use app::clusters::{
-    registry::ClusterRegistry,
-    resource::{Cluster, ClusterSpec, SecretRef},
+use app::{
+    clusters::resource::{Cluster, ClusterSpec, SecretRef},
+    platform::registry::ClusterRegistry,
 };
 use axum::{
     body::Body,
@@ -30,6 +37,10 @@ use tower::ServiceExt;
 const CLUSTERS: usize = 100;
 const SYSTEM_NAMESPACE: &str = "nextgen-console-system";
 const INTERVAL: Duration = Duration::from_secs(5);
+/// How long the list across clusters waits for any one cluster.
+const PER_CLUSTER_DEADLINE: Duration = Duration::from_secs(2);
+/// How long the slow cluster's forwarder holds every connection before passing it on.
+const SLOW_DELAY: Duration = Duration::from_secs(10);
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -166,13 +177,31 @@ async fn run() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
+    // One more Cluster, behind a forwarder that holds every connection for 10 s: the slow one.
+    let slow_forwarder = delaying_forwarder(&targets[0], SLOW_DELAY).await;
+    let slow_name = format!("bench-{run}-slow");
+    let mut slow = Cluster::new(
+        &slow_name,
+        ClusterSpec {
+            display_name: None,
+            server: format!("https://{slow_forwarder}"),
+            ca_data: Some(ca.clone()),
+            credential_secret: SecretRef {
+                namespace: SYSTEM_NAMESPACE.into(),
+                name: secret_name.clone(),
+            },
+        },
+    );
+    slow.metadata.labels = Some([("nextgen-console.bench/run".to_string(), run.clone())].into());
+    support::create_cluster(&admin, &slow).await;
+
     // The cluster list page, rendered in process with every Cluster registered.
     let registry = ClusterRegistry::from_kubeconfig(&sandbox.console_kubeconfig)
         .await
         .unwrap_or_else(|e| panic!("registry: {e}"));
     tokio::spawn(registry.clone().follow(console.clone()));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while registry.len() < CLUSTERS + sandbox.clusters.len() {
+    while registry.len() < CLUSTERS + 1 + sandbox.clusters.len() {
         assert!(
             Instant::now() < deadline,
             "the registry holds {} clusters",
@@ -209,6 +238,9 @@ async fn run() {
     }
     renders.sort();
 
+    // One list across every registered cluster, as a signed-in user.
+    let everywhere = list_everywhere_rounds(&registry, &slow_name).await;
+
     println!(
         "\n{CLUSTERS} Cluster resources (plus the 3 kubeconfig contexts), probe interval {} s\n",
         INTERVAL.as_secs()
@@ -233,9 +265,200 @@ async fn run() {
         ms(percentile(&renders, 0.95))
     );
 
+    everywhere.print(registry.len());
+    report::line(
+        "fan-out: 100 clusters' status probed, first cycle",
+        &ms(first_cycle),
+        "-",
+        &format!("oldest status in steady state {}", ms(worst)),
+    );
+    report::line(
+        &format!(
+            "/admin/clusters render with {} clusters, p50 / p95",
+            CLUSTERS + 1 + sandbox.clusters.len()
+        ),
+        &format!(
+            "{} / {}",
+            ms(percentile(&renders, 0.5)),
+            ms(percentile(&renders, 0.95))
+        ),
+        "-",
+        &format!("{} KiB of HTML", bytes / 1024),
+    );
+
     controller.abort();
     let _ = clusters
         .delete_collection(&DeleteParams::default(), &listed)
         .await;
     let _ = secrets.delete(&secret_name, &DeleteParams::default()).await;
+}
+
+/// A TCP forwarder on loopback to `target` (an `https://host:port` URL) that holds every
+/// connection for `delay` before connecting on: a cluster far away or overloaded.
+async fn delaying_forwarder(target: &str, delay: Duration) -> std::net::SocketAddr {
+    let target = target
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("forwarder: {e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// What the rounds of the list across clusters found.
+struct Everywhere {
+    first_rows: Vec<Duration>,
+    fast_complete: Vec<Duration>,
+    complete: Vec<Duration>,
+    rows: usize,
+    answered: usize,
+    timed_out: Vec<String>,
+    failed: Vec<String>,
+}
+
+impl Everywhere {
+    fn print(&self, clusters: usize) {
+        println!(
+            "\nOne list across {clusters} clusters: Deployments of each, as admin@example.com, one slow cluster (+{} s per connection), {} s per-cluster deadline, {} rounds\n",
+            SLOW_DELAY.as_secs(),
+            PER_CLUSTER_DEADLINE.as_secs(),
+            self.complete.len()
+        );
+        println!("| figure | p50 | p95 |");
+        println!("| --- | ---: | ---: |");
+        for (what, times) in [
+            ("first rows shown", &self.first_rows),
+            ("every answering cluster's rows shown", &self.fast_complete),
+            ("complete (the slow one marked timed out)", &self.complete),
+        ] {
+            println!(
+                "| {what} | {} | {} |",
+                ms(percentile(times, 0.5)),
+                ms(percentile(times, 0.95))
+            );
+        }
+        println!(
+            "\n{} clusters answered with {} Deployments in all; timed out: {:?}; failed: {:?}\n",
+            self.answered, self.rows, self.timed_out, self.failed
+        );
+        report::line(
+            &format!("one list across {clusters} clusters: first rows, p95"),
+            &ms(percentile(&self.first_rows, 0.95)),
+            "≤ 1 s",
+            &format!("p50 {}", ms(percentile(&self.first_rows, 0.5))),
+        );
+        report::line(
+            &format!("one list across {clusters} clusters: complete, p95"),
+            &ms(percentile(&self.complete, 0.95)),
+            "≤ 3 s",
+            &format!(
+                "answering clusters done at p95 {}; slow one timed out: {}",
+                ms(percentile(&self.fast_complete, 0.95)),
+                if self.timed_out.is_empty() {
+                    "no"
+                } else {
+                    "yes"
+                }
+            ),
+        );
+    }
+}
+
+/// Lists the Deployments of every registered cluster as a signed-in platform administrator,
+/// every cluster at once, taking each answer as it arrives; a cluster that has not answered
+/// within [`PER_CLUSTER_DEADLINE`] is reported as timed out and does not hold up the others.
+/// This is the shape a page's list across clusters needs on the server (rows streamed per
+/// cluster, a deadline per cluster); the app crate has no such list yet.
+async fn list_everywhere_rounds(registry: &ClusterRegistry, slow: &str) -> Everywhere {
+    use futures::stream::{FuturesUnordered, StreamExt};
+    use k8s_openapi::api::apps::v1::Deployment;
+    let identity = app::auth::Identity {
+        username: "admin@example.com".into(),
+        groups: vec!["platform-admins".into()],
+        display_name: "admin".into(),
+        local: false,
+    };
+    let rounds: usize = report::setting("FANOUT_LISTS", 20);
+    let mut found = Everywhere {
+        first_rows: Vec::new(),
+        fast_complete: Vec::new(),
+        complete: Vec::new(),
+        rows: 0,
+        answered: 0,
+        timed_out: Vec::new(),
+        failed: Vec::new(),
+    };
+    for round in 0..rounds + 1 {
+        let started = Instant::now();
+        let mut pending: FuturesUnordered<_> = registry
+            .list()
+            .into_iter()
+            .map(|cluster| {
+                let client = registry.client_for(&cluster.name, &identity);
+                async move {
+                    let answer = match client {
+                        Ok(client) => tokio::time::timeout(
+                            PER_CLUSTER_DEADLINE,
+                            Api::<Deployment>::all(client).list(&ListParams::default()),
+                        )
+                        .await
+                        .map(|r| r.map(|l| l.items.len()).map_err(|e| e.to_string())),
+                        Err(e) => Ok(Err(e.to_string())),
+                    };
+                    (cluster.name, answer)
+                }
+            })
+            .collect();
+        let (mut first, mut last_answer) = (None, Duration::ZERO);
+        let (mut rows, mut answered, mut timed_out, mut failed) = (0, 0, Vec::new(), Vec::new());
+        while let Some((name, answer)) = pending.next().await {
+            match answer {
+                Ok(Ok(count)) => {
+                    answered += 1;
+                    rows += count;
+                    last_answer = started.elapsed();
+                    if count > 0 && first.is_none() {
+                        first = Some(last_answer);
+                    }
+                }
+                Ok(Err(error)) => failed.push(format!("{name}: {error}")),
+                Err(_) => timed_out.push(name),
+            }
+        }
+        let complete = started.elapsed();
+        if round == 0 {
+            continue; // warm-up: connections and TLS sessions to 104 clusters
+        }
+        found.first_rows.push(first.unwrap_or(complete));
+        found.fast_complete.push(last_answer);
+        found.complete.push(complete);
+        (found.rows, found.answered, found.timed_out, found.failed) =
+            (rows, answered, timed_out, failed);
+    }
+    for times in [
+        &mut found.first_rows,
+        &mut found.fast_complete,
+        &mut found.complete,
+    ] {
+        times.sort();
+    }
+    assert_eq!(
+        found.timed_out,
+        vec![slow.to_string()],
+        "only the slow cluster times out"
+    );
+    found
 }

@@ -6,12 +6,14 @@
 //! one server-function read (see the README). Needs the sandbox; run with
 //! `cargo bench -p server --bench live`.
 
+#[path = "report/mod.rs"]
+mod report;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
 
-use app::{clusters::registry::ClusterRegistry, live::Change};
+use app::{live::Change, platform::registry::ClusterRegistry};
 use axum::{body::Body, http::Request};
 use http_body_util::BodyExt;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -131,6 +133,16 @@ async fn run() {
             percentile(&samples, 0.5).as_secs_f64() * 1e3,
             percentile(&samples, 0.95).as_secs_f64() * 1e3,
             samples.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+        );
+        report::line(
+            &format!("live: ConfigMap {label} on east → SSE event, p50 / p95"),
+            &format!(
+                "{} / {}",
+                report::ms(percentile(&samples, 0.5)),
+                report::ms(percentile(&samples, 0.95))
+            ),
+            "-",
+            "-",
         );
     }
 }

@@ -4,6 +4,8 @@
 //! SelfSubjectAccessReview per check). Needs the sandbox (started or attached to, as the
 //! tests do). Run with `cargo bench -p server --bench permissions`; prints a table.
 
+#[path = "report/mod.rs"]
+mod report;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use app::{
     access::{AccessCheck, VERBS, ssr::AccessCache},
     auth::Identity,
-    clusters::registry::ClusterRegistry,
+    platform::registry::ClusterRegistry,
 };
 use futures::{StreamExt, stream};
 
@@ -170,5 +172,24 @@ async fn run() {
         "one access review per check, one after another",
         checks.len().to_string(),
         &per_check_sequential,
+    );
+    report::line(
+        &format!(
+            "permission checks of a namespace page ({} checks), cold, p50",
+            checks.len()
+        ),
+        &ms(percentile(&cold, 0.5)),
+        "-",
+        &format!(
+            "one review per check: {} 6 at a time, {} sequential",
+            ms(percentile(&per_check_parallel, 0.5)),
+            ms(percentile(&per_check_sequential, 0.5))
+        ),
+    );
+    report::line(
+        "permission checks, cached, p50",
+        &ms(percentile(&warm, 0.5)),
+        "-",
+        "-",
     );
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::clusters::registry::ClusterRegistry;
+use app::platform::registry::ClusterRegistry;
 use axum::{
     body::Body,
     http::{Request, header},
@@ -21,6 +21,9 @@ const PAGES: [&str; 5] = [
 ];
 const WARMUP: usize = 50;
 const ITERATIONS: usize = 500;
+
+#[path = "report/mod.rs"]
+mod report;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -86,6 +89,16 @@ fn main() {
                 samples.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
                 ITERATIONS as f64 / total.as_secs_f64(),
                 bytes
+            );
+            report::line(
+                &format!("server render {page}, p50 / p95"),
+                &format!(
+                    "{} / {}",
+                    report::ms(percentile(&samples, 0.50)),
+                    report::ms(percentile(&samples, 0.95))
+                ),
+                "-",
+                &format!("{} KiB of HTML", bytes / 1024),
             );
         }
     });

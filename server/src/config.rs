@@ -136,7 +136,8 @@ pub struct Config {
     pub token_hours: i64,
 
     // Limits that keep one user or one request from exhausting the console (server/src/limits.rs).
-    /// Live streams (SSE) one user may hold open at once; the next is refused with 429.
+    /// Live streams one user may hold open at once, SSE streams and live-socket subscriptions
+    /// together; the next is refused (429 on SSE, `refused` for that subscription on the socket).
     #[arg(long, env = "CONSOLE_MAX_STREAMS_PER_USER", default_value_t = crate::limits::STREAMS_PER_USER)]
     pub max_streams_per_user: usize,
 
@@ -154,6 +155,52 @@ pub struct Config {
     /// waiting for a cluster); 504 after that. Streams that have started are never cut.
     #[arg(long, env = "CONSOLE_REQUEST_TIMEOUT_SECONDS", default_value_t = crate::limits::REQUEST_TIMEOUT.as_secs())]
     pub request_timeout_seconds: u64,
+
+    // The platform registry whose images the console lists, deletes and prunes (app/src/images).
+    /// URL of the platform registry (OCI distribution API), e.g. https://registry.example:5000.
+    /// Without it the images pages say that none is configured.
+    #[arg(long, env = "CONSOLE_REGISTRY_URL")]
+    pub registry_url: Option<String>,
+
+    /// JSON file with the console's registry credentials: {"username": …, "password": …} (basic,
+    /// or exchanged at the registry's token service) or {"token": …}.
+    #[arg(long, env = "CONSOLE_REGISTRY_CREDENTIALS_FILE")]
+    pub registry_credentials_file: Option<std::path::PathBuf>,
+
+    /// CA certificate (PEM) trusted for the registry's TLS certificate.
+    #[arg(long, env = "CONSOLE_REGISTRY_CA_FILE")]
+    pub registry_ca_file: Option<std::path::PathBuf>,
+
+    /// Other host[:port] names Pods use for the registry (comma-separated), counted as the
+    /// registry when images are matched to Pods.
+    #[arg(long, env = "CONSOLE_REGISTRY_HOST_ALIASES", value_delimiter = ',')]
+    pub registry_host_aliases: Vec<String>,
+
+    /// A program that runs the registry's garbage collection (put it read-only meanwhile and
+    /// restart it after); prunes with GC run it and keep its output.
+    #[arg(long, env = "CONSOLE_REGISTRY_GC_COMMAND")]
+    pub registry_gc_command: Option<std::path::PathBuf>,
+
+    /// A metrics backend speaking the Prometheus query API, as `[CLUSTER=]URL` (repeat, or
+    /// comma-separate): Prometheus or VictoriaMetrics at its root, or vmselect's
+    /// `/select/<tenant>/prometheus`. Without a cluster it serves every cluster without its own.
+    #[arg(long, env = "CONSOLE_METRICS_BACKEND", value_delimiter = ',', value_parser = |s: &str| app::monitoring::BackendSpec::parse(s).map_err(|e| e.to_string()))]
+    pub metrics_backend: Vec<app::monitoring::BackendSpec>,
+}
+
+impl Config {
+    /// The platform registry's settings, when --registry-url is given.
+    pub fn registry_settings(&self) -> Option<app::images::registry::Settings> {
+        self.registry_url
+            .as_ref()
+            .map(|url| app::images::registry::Settings {
+                url: url.clone(),
+                credentials_file: self.registry_credentials_file.clone(),
+                ca_file: self.registry_ca_file.clone(),
+                aliases: self.registry_host_aliases.clone(),
+                gc_command: self.registry_gc_command.clone(),
+            })
+    }
 }
 
 #[cfg(test)]

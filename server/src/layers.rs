@@ -74,6 +74,37 @@ pub fn apply(router: Router, security: &SecurityPolicy) -> Router {
     )
 }
 
+/// The header server functions set on a failed call's answer (`server_fn::error`).
+const SERVER_FN_ERROR: &str = "serverfnerror";
+
+/// The most of a failed server function's answer read to find its status (a `ConsoleError` is
+/// a few hundred bytes).
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Server functions answer every failure with 500; this gives each its own status from the
+/// `ConsoleError` it carries (404 not found, 403 forbidden, 409 conflict, 422 invalid, 502 cluster
+/// unreachable, ...), in one place instead of in every function, so scripts and the `ac` CLI can
+/// tell them apart. A page rendering on the server calls the same functions directly and keeps
+/// its 200, showing the error in place.
+pub async fn server_fn_status(request: Request<Body>, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    if let Ok(error) = serde_json::from_slice::<app::ConsoleError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(error.http_status())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// The `Host` values local mode answers: the served port on the loopback names (and the bound
 /// address itself), lower-case.
 #[derive(Clone, Debug)]

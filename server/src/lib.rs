@@ -8,6 +8,7 @@ pub mod health;
 pub mod layers;
 pub mod limits;
 pub mod live;
+pub mod metrics;
 pub mod proxy;
 pub mod select;
 pub mod telemetry;
@@ -16,7 +17,7 @@ pub mod tls;
 use std::{net::SocketAddr, time::Duration};
 
 use app::{
-    App, SecurityPolicy, access::ssr::AccessCache, clusters::registry::ClusterRegistry, shell,
+    App, SecurityPolicy, access::ssr::AccessCache, platform::registry::ClusterRegistry, shell,
 };
 use axum::{Router, extract::FromRef};
 use leptos::prelude::*;
@@ -38,6 +39,10 @@ pub struct AppState {
     pub auth: auth::Auth,
     /// Per-user caps on streams and proxied requests, body size and time-to-answer.
     pub limits: limits::Limits,
+    /// The platform registry (--registry-url), unconfigured by default.
+    pub images: app::images::registry::PlatformRegistry,
+    /// The metrics backends per cluster (--metrics-backend), none by default.
+    pub monitoring: app::monitoring::ssr::Monitoring,
 }
 
 impl AppState {
@@ -58,6 +63,8 @@ impl AppState {
             readiness,
             auth: auth::Auth::local("http://127.0.0.1:3000"),
             limits: limits::Limits::default(),
+            images: Default::default(),
+            monitoring: Default::default(),
         }
     }
 }
@@ -69,7 +76,7 @@ pub enum StartError {
     )]
     Site(String),
     #[error(transparent)]
-    Clusters(#[from] app::clusters::registry::RegistryError),
+    Clusters(#[from] app::platform::registry::RegistryError),
     #[error(transparent)]
     Auth(#[from] auth::AuthError),
     #[error("cannot listen on {addr}: {source}. Choose another address with --addr.")]
@@ -79,6 +86,8 @@ pub enum StartError {
     },
     #[error("{0}")]
     Tls(String),
+    #[error("{0}. Fix the --registry-* flags.")]
+    Registry(#[from] app::images::registry::SettingsError),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }
@@ -91,7 +100,11 @@ pub fn router(state: AppState) -> Router {
         let clusters = state.clusters.clone();
         let access = state.access.clone();
         let security = state.security.clone();
+        let images = state.images.clone();
+        let monitoring = state.monitoring.clone();
         move || {
+            provide_context(monitoring.clone());
+            provide_context(images.clone());
             provide_context(clusters.clone());
             provide_context(access.clone());
             provide_context(security.clone());
@@ -102,6 +115,7 @@ pub fn router(state: AppState) -> Router {
     let pkg_dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
     let pages = Router::new()
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(select::routes())
         .merge(auth::routes::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -112,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(axum::middleware::from_fn(layers::server_fn_status))
         .with_state(state.clone());
     // The proxy and the live streams carry watches and logs: no compression layer may
     // buffer them.
@@ -135,7 +150,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.limits.clone(),
             limits::limit_body,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(metrics::track_requests));
     // Local mode trusts every request without a cookie: only requests addressed to the
     // console's own loopback address may reach it (DNS rebinding), checked before anything else.
     match layers::local_hosts(&state.auth) {
@@ -168,7 +184,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .map_err(auth::AuthError::from)?;
     tracing::info!(store = store.kind(), "session store ready");
     let auth = auth::Auth::from_config(&config, addr, store)?;
-    start_controllers(&config, &clusters).await;
+    let images = match config.registry_settings() {
+        Some(settings) => app::images::registry::PlatformRegistry::new(&settings)?,
+        None => app::images::registry::PlatformRegistry::unconfigured(),
+    };
+    start_controllers(&config, &clusters, &images).await;
     match &auth.mode {
         auth::AuthMode::Local(identity) => tracing::warn!(
             user = %identity.username,
@@ -190,6 +210,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         readiness: readiness.clone(),
         auth,
         limits: limits::Limits::from_config(&config),
+        images,
+        monitoring: app::monitoring::ssr::Monitoring::new(app::monitoring::Backends::new(
+            config.metrics_backend.clone(),
+        )),
     };
     let tls = match (&config.tls_cert_file, &config.tls_key_file) {
         (Some(cert), Some(key)) => Some(tls::load(cert, key).map_err(StartError::Tls)?),
@@ -241,7 +265,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 /// With the global cluster among the registered ones, installs the console's CRDs there and
 /// starts the controllers. Without it (a plain kubeconfig of workload clusters) the console
 /// serves pages and does without the resources only the global cluster can hold.
-async fn start_controllers(config: &Config, clusters: &ClusterRegistry) {
+async fn start_controllers(
+    config: &Config,
+    clusters: &ClusterRegistry,
+    images: &app::images::registry::PlatformRegistry,
+) {
     let Ok(global) = clusters.console_client(&config.global_context) else {
         tracing::info!(context = %config.global_context, "no global cluster registered; controllers not started");
         return;
@@ -257,12 +285,21 @@ async fn start_controllers(config: &Config, clusters: &ClusterRegistry) {
         std::process::id()
     );
     let clusters = clusters.clone();
+    let images = images.clone();
     tokio::spawn(async move {
         controllers::leader::lead(
             global.clone(),
             identity,
             controllers::leader::LEASE_NAME,
-            || controllers::spawn_all(global.clone(), clusters.clone()),
+            || {
+                let mut tasks = controllers::spawn_all(global.clone(), clusters.clone());
+                tasks.push(controllers::images::spawn(
+                    global.clone(),
+                    clusters.clone(),
+                    images.clone(),
+                ));
+                tasks
+            },
         )
         .await
     });

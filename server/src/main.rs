@@ -9,10 +9,12 @@ use server::config::Config;
 async fn main() -> ExitCode {
     let config = Config::parse();
     if config.print_crds {
-        // The author policy first, as the console installs it (see controllers::install_crds).
+        // The author policies first, as the console installs them (see controllers::install_crds).
         let policy = [
             app::access::author::policy(),
             app::access::author::policy_binding(),
+            app::access::author::plugin_policy(),
+            app::access::author::plugin_policy_binding(),
         ];
         let crds = server::controllers::crds()
             .into_iter()

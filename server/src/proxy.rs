@@ -18,7 +18,7 @@ use axum::{
 };
 use http_body_util::BodyExt;
 
-use app::{ConsoleError, auth::Identity, clusters::registry::ClusterRegistry};
+use app::{ConsoleError, auth::Identity, platform::registry::ClusterRegistry};
 
 use crate::limits::Limits;
 

@@ -7,7 +7,7 @@ mod support;
 use app::{
     access::{AccessCheck, VERBS, ssr::AccessCache},
     auth::Identity,
-    clusters::registry::ClusterRegistry,
+    platform::registry::ClusterRegistry,
 };
 use futures::{StreamExt, stream};
 use support::{install_operator_crds, mixed_rbac_namespace, sandbox};

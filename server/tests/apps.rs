@@ -14,7 +14,7 @@ use app::{
         Application, ApplicationSpec, ApplicationState, ClusterOverride, ConfigMapTemplate,
         FINALIZER, Health, WorkloadTemplate,
     },
-    clusters::registry::ClusterRegistry,
+    platform::registry::ClusterRegistry,
     projects::resource::{Project, ProjectCluster, ProjectSpec},
 };
 use k8s_openapi::api::{apps::v1::Deployment, core::v1::ConfigMap};

@@ -10,7 +10,7 @@ use std::{path::Path, sync::OnceLock};
 
 use app::{
     auth::{CurrentUser, Identity, KubectlToken, ListKubectlTokens},
-    clusters::registry::ClusterRegistry,
+    platform::registry::ClusterRegistry,
 };
 use axum::{
     Router,

@@ -16,7 +16,7 @@ use app::{
         AUTHORIZED, Application, ApplicationSpec, ApplicationState, FINALIZER, Health,
         WorkloadTemplate,
     },
-    clusters::registry::ClusterRegistry,
+    platform::registry::ClusterRegistry,
     projects::resource::{Member, Project, ProjectCluster, ProjectSpec, ProjectState, Role},
 };
 use k8s_openapi::api::{apps::v1::Deployment, rbac::v1::RoleBinding};

@@ -5,7 +5,10 @@ mod support;
 
 use std::{path::Path, sync::OnceLock};
 
-use app::clusters::{ListClusters, registry::ClusterRegistry};
+use app::{
+    clusters::{ListClusters, ProbeCluster},
+    platform::registry::ClusterRegistry,
+};
 use axum::{
     Router,
     body::Body,
@@ -218,7 +221,7 @@ fn preview_lands_in_the_view_used_last() {
         assert!(status.is_redirection(), "{status}");
         assert_eq!(
             headers.get(header::LOCATION).map(|v| v.as_bytes()),
-            Some(&b"/admin/clusters"[..])
+            Some(&b"/admin/overview"[..])
         );
         let (_, headers, _) = get(&site.router, "/preview", &[("accept", "text/html")]).await;
         assert_eq!(
@@ -298,6 +301,49 @@ fn server_functions_answer_with_typed_json() {
             String::from_utf8_lossy(&bytes)
         );
         assert_eq!(&bytes[..], b"[]");
+    })
+}
+
+/// A failed server function answers with the status its `ConsoleError` names (one middleware,
+/// not each function): an unknown cluster is 404, not 500, so scripts and `ac` can tell.
+#[test]
+fn failed_server_functions_answer_with_their_own_status() {
+    run(async {
+        let site = site();
+        let request = Request::builder()
+            .method("POST")
+            .uri(ProbeCluster::PATH)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from("name=nowhere"))
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        let response = site
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{}",
+            String::from_utf8_lossy(&bytes)
+        );
+        let error: app::ConsoleError = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("body is not a ConsoleError: {e}"));
+        assert_eq!(
+            error,
+            app::ConsoleError::ClusterNotFound {
+                name: "nowhere".into()
+            }
+        );
     })
 }
 

@@ -6,15 +6,15 @@ mod support;
 
 use std::{path::Path, sync::OnceLock};
 
-use app::clusters::{namespaces::ListNamespaces, registry::ClusterRegistry};
+use app::{clusters::namespaces::ListNamespaces, platform::registry::ClusterRegistry};
 use kube::{Api, api::PostParams};
 use leptos::server_fn::ServerFn;
 use server::auth::store::{Store, StoreChoice};
 use support::{
     Sandbox,
     console::{
-        TlsConsole, next_sse, plant_session, post_form, registry_following_global, run, runtime,
-        serve_tls, sign_in, signed_in_at_provider, stored_user, team_namespace,
+        TlsConsole, next_sse, open_socket, plant_session, post_form, registry_following_global,
+        run, runtime, serve_tls, sign_in, signed_in_at_provider, stored_user, team_namespace,
     },
     sandbox,
 };
@@ -620,12 +620,14 @@ fn tokens_near_expiry_are_refreshed_at_the_provider_and_a_dead_refresh_ends_the_
     use tower_sessions::{SessionStore, session::Id};
     let (sandbox, console) = (sandbox(), console());
     run(async {
-        let team_a = team_namespace(sandbox, "team-a").await;
+        // carol: no other test of this binary signs her in at Dex, and Dex keeps one refresh
+        // token per user and client, so a parallel sign-in of the same user would revoke this one.
+        let team_a = team_namespace(sandbox, "auditors").await;
         let AuthMode::Oidc(oidc) = &console.auth.mode else {
             panic!("the test console signs in through Dex")
         };
         // A real sign-in at Dex, driven below the HTTP routes, to hold real tokens.
-        let signed_in = signed_in_at_provider(sandbox, oidc, &console.origin, "alice").await;
+        let signed_in = signed_in_at_provider(sandbox, oidc, &console.origin, "carol").await;
 
         // A session whose ID token expires in 30 s: the next request refreshes it first.
         let session = |signed_in: SignedIn| async move {
@@ -921,6 +923,188 @@ fn live_streams_carry_only_what_the_user_may_watch() {
             );
         }
     })
+}
+
+#[test]
+fn one_live_socket_carries_several_streams_with_rows_and_never_a_secrets_values() {
+    use app::live::{ClientMessage, Kind, ServerMessage, WatchQuery};
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    let (sandbox, console) = (sandbox(), console());
+    run(async {
+        let team_a = team_namespace(sandbox, "team-a").await;
+        let alice = signed_in(sandbox, console, "alice").await;
+
+        // Another site's page holding alice's cookie cannot open a socket (cross-site WebSocket
+        // hijacking); nor can a request without an Origin.
+        for origin in ["https://evil.example", "null"] {
+            let refused = open_socket(&alice, &console.origin, origin).await;
+            assert_eq!(
+                refused.err(),
+                Some(reqwest::StatusCode::FORBIDDEN),
+                "socket from {origin}"
+            );
+        }
+        // Nor can someone not signed in.
+        let stranger = open_socket(&sandbox.browser(), &console.origin, &console.origin).await;
+        assert!(stranger.is_err(), "a socket without a session");
+
+        let mut socket = open_socket(&alice, &console.origin, &console.origin)
+            .await
+            .unwrap_or_else(|status| panic!("alice's socket: {status}"));
+        let watch = |id, kind| ClientMessage::Watch {
+            id,
+            query: WatchQuery::new("east", kind).in_namespace(&team_a.name),
+            rows: true,
+        };
+        socket.send(&watch(1, Kind::ConfigMaps)).await;
+        // Rows asked for Secrets too: the server must send none.
+        socket.send(&watch(2, Kind::Secrets)).await;
+        let mut ready = Vec::new();
+        while ready.len() < 2 {
+            match socket.next(20).await.0 {
+                ServerMessage::Ready { id } => ready.push(id),
+                other => panic!("before ready: {other:?}"),
+            }
+        }
+        ready.sort_unstable();
+        assert_eq!(ready, [1, 2], "both streams ready on one socket");
+
+        // A ConfigMap made on east arrives on its stream with the row the list shows.
+        let east = sandbox.cluster("east").admin_client().await;
+        let configmaps: Api<ConfigMap> = Api::namespaced(east.clone(), &team_a.name);
+        let map: ConfigMap = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "pushed"}, "data": {"a": "1", "b": "2"},
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        configmaps
+            .create(&PostParams::default(), &map)
+            .await
+            .unwrap_or_else(|e| panic!("configmap: {e}"));
+        let (message, _) = socket
+            .until(20, |m| matches!(m, ServerMessage::Change { .. }))
+            .await;
+        let ServerMessage::Change { id, change } = message else {
+            unreachable!()
+        };
+        assert_eq!((id, change.name.as_str()), (1, "pushed"));
+        let row: app::clusters::ResourceRow = serde_json::from_value(
+            change
+                .row
+                .clone()
+                .unwrap_or_else(|| panic!("no row with {change:?}")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (
+                row.namespace.as_str(),
+                row.name.as_str(),
+                row.status.as_str()
+            ),
+            (team_a.name.as_str(), "pushed", "2 keys")
+        );
+
+        // A Secret's change arrives with its name and nothing of its data.
+        let secrets: Api<Secret> = Api::namespaced(east.clone(), &team_a.name);
+        let value = "s3cret-live-value";
+        let secret = |name: &str| -> Secret {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": name}, "stringData": {"password": value},
+            }))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        secrets
+            .create(&PostParams::default(), &secret("hidden"))
+            .await
+            .unwrap_or_else(|e| panic!("secret: {e}"));
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(value);
+        let (message, text) = loop {
+            let (message, text) = socket.next(20).await;
+            if matches!(&message, ServerMessage::Change { id: 2, .. }) {
+                break (message, text);
+            }
+        };
+        let ServerMessage::Change { change, .. } = message else {
+            unreachable!()
+        };
+        assert_eq!(change.name, "hidden");
+        assert_eq!(change.row, None, "a Secret's change carries no row");
+        assert!(
+            !text.contains(value) && !text.contains(&encoded) && !text.contains("password"),
+            "{text}"
+        );
+
+        // Unsubscribed, the ConfigMaps stream says nothing more; the Secrets one goes on.
+        socket.send(&ClientMessage::Close { id: 1 }).await;
+        // The close is read before the changes below happen.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut later = map.clone();
+        later.metadata.name = Some("after-close".into());
+        configmaps
+            .create(&PostParams::default(), &later)
+            .await
+            .unwrap_or_else(|e| panic!("configmap: {e}"));
+        secrets
+            .create(&PostParams::default(), &secret("marker"))
+            .await
+            .unwrap_or_else(|e| panic!("secret: {e}"));
+        let (_, before) = socket
+            .until(
+                20,
+                |m| matches!(m, ServerMessage::Change { id: 2, change } if change.name == "marker"),
+            )
+            .await;
+        assert!(
+            before.iter().all(|(m, _)| m.id() != 1),
+            "stream 1 is closed: {before:?}"
+        );
+
+        // Each subscription counts against alice's stream limit: asking for more than she may
+        // hold refuses the extra ones by id, with why, and leaves the others running.
+        let max = console_limit();
+        let extra: Vec<u32> = (100..100 + max as u32 + 2).collect();
+        for id in &extra {
+            socket.send(&watch(*id, Kind::ConfigMaps)).await;
+        }
+        let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+        while accepted.len() + refused.len() < extra.len() {
+            match socket.next(20).await.0 {
+                ServerMessage::Ready { id } if id >= 100 => accepted.push(id),
+                ServerMessage::Refused { id, reason } if id >= 100 => {
+                    assert!(reason.contains("the most one user may hold"), "{reason}");
+                    refused.push(id);
+                }
+                _ => {}
+            }
+        }
+        // Stream 2 holds a place, so at most max - 1 of these fit.
+        assert!(
+            refused.len() >= 3,
+            "accepted {accepted:?}, refused {refused:?}"
+        );
+        assert!(accepted.len() < max, "accepted {accepted:?}");
+        // The refusals ended only their own ids: stream 2 still reports changes.
+        secrets
+            .create(&PostParams::default(), &secret("still-live"))
+            .await
+            .unwrap_or_else(|e| panic!("secret: {e}"));
+        socket
+            .until(20, |m| {
+                matches!(m, ServerMessage::Change { id: 2, change } if change.name == "still-live")
+            })
+            .await;
+        // Closing one gives its place back to the next subscription.
+        socket.send(&ClientMessage::Close { id: accepted[0] }).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        socket.send(&watch(999, Kind::ConfigMaps)).await;
+        let (message, _) = socket.until(20, |m| m.id() == 999).await;
+        assert_eq!(message, ServerMessage::Ready { id: 999 });
+    })
+}
+
+/// The console's per-user stream limit (the default: the identity consoles set none).
+fn console_limit() -> usize {
+    server::limits::STREAMS_PER_USER
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod support;
 
 use app::{
     apps::resource::{Application, ApplicationSpec},
-    clusters::registry::ClusterRegistry,
+    platform::registry::ClusterRegistry,
     projects::resource::{Member, Project, ProjectCluster, ProjectSpec, Role},
 };
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ResourceQuota};
@@ -154,7 +154,7 @@ async fn a_project_makes_its_namespaces_and_bindings_and_guards_its_clusters() {
     apps.create(&PostParams::default(), &app)
         .await
         .unwrap_or_else(|e| panic!("application: {e}"));
-    let refused = app::projects::ssr::remove_cluster(admin.clone(), &name, "west", false).await;
+    let refused = app::projects::service::remove_cluster(admin.clone(), &name, "west", false).await;
     let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(
         message.contains("shop") && message.contains("still run on west"),
@@ -163,7 +163,7 @@ async fn a_project_makes_its_namespaces_and_bindings_and_guards_its_clusters() {
     let still = projects.get(&name).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(still.spec.clusters.len(), 2);
 
-    let moved = app::projects::ssr::remove_cluster(admin.clone(), &name, "west", true)
+    let moved = app::projects::service::remove_cluster(admin.clone(), &name, "west", true)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(moved, ["shop"]);

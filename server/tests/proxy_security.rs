@@ -7,7 +7,7 @@ mod support;
 
 use std::{path::Path, sync::OnceLock, time::Duration};
 
-use app::clusters::registry::ClusterRegistry;
+use app::platform::registry::ClusterRegistry;
 use clap::Parser;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::{
@@ -640,7 +640,18 @@ fn local_mode_refuses_requests_addressed_to_another_host() {
             format!("localhost:{port}"),
             format!("[::1]:{port}"),
         ] {
-            let (status, body) = raw_get(addr, &host, "/clusters/east/version").await;
+            // The host check is what this test is about: a 504 means the request passed it and
+            // east was slow to answer within this console's short time-to-answer limit (a busy
+            // machine), so ask again rather than fail on the cluster's speed.
+            let mut answer = raw_get(addr, &host, "/clusters/east/version").await;
+            for _ in 0..3 {
+                if answer.0 != 504 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                answer = raw_get(addr, &host, "/clusters/east/version").await;
+            }
+            let (status, body) = answer;
             assert_eq!(status, 200, "{host}: {body}");
             assert!(body.contains("gitVersion"), "{host}: {body}");
         }

@@ -7,9 +7,9 @@ mod support;
 
 use std::{sync::OnceLock, sync::atomic::Ordering, time::Duration};
 
-use app::clusters::{
-    import::{CheckImport, RegisterCluster},
-    registry::ClusterRegistry,
+use app::{
+    clusters::import::{CheckImport, RegisterCluster},
+    platform::registry::ClusterRegistry,
 };
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{

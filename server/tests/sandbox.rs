@@ -396,7 +396,8 @@ async fn an_image_is_pushed_listed_deleted_and_garbage_collected() {
         blob_path(&layer_digests[0]).exists(),
         "v1's layer survives GC"
     );
-    let v1_blob = http
+    // A new connection: registry-gc restarted the registry, so pooled ones are closed.
+    let v1_blob = reqwest::Client::new()
         .head(format!(
             "{}/v2/{repo}/blobs/{}",
             sandbox.registry, layer_digests[0]

@@ -7,7 +7,8 @@
 mod support;
 
 use app::{
-    clusters::{registry::ClusterRegistry, resource::Cluster},
+    clusters::resource::Cluster,
+    platform::registry::ClusterRegistry,
     plugins::resource::{
         ClusterPlugin, ClusterPluginSpec, PluginPhase, PluginState, VERSION_ANNOTATION,
         plugin_resource_name,
@@ -88,11 +89,11 @@ impl Fixture {
         let namespace = format!("plugins-{run}");
         let watch = || watcher::Config::default().labels(&format!("{RUN_LABEL}={run}"));
         tasks.push(tokio::spawn(server::controllers::plugins::run(
-            server::controllers::plugins::Context {
-                global: console.clone(),
-                clusters: registry.clone(),
-                namespace: namespace.clone(),
-            },
+            server::controllers::plugins::Context::new(
+                console.clone(),
+                registry.clone(),
+                namespace.clone(),
+            ),
             watch(),
         )));
         tasks.push(tokio::spawn(server::controllers::shadows::run(
@@ -126,6 +127,7 @@ impl Fixture {
                 cluster: cluster.into(),
                 plugin: plugin.into(),
                 version: version.into(),
+                monitoring: None,
             },
         );
         resource.metadata.labels = self.labels();
@@ -496,6 +498,7 @@ async fn a_forced_update_goes_past_a_blocking_preflight_and_says_so() {
         Some(DesiredUpdate {
             release: "4.3".into(),
             force: true,
+            ..DesiredUpdate::default()
         }),
     )
     .await;

@@ -1,17 +1,24 @@
 //! Who wrote a platform resource, in a form the console can trust: the annotations
 //! `platform.nextgen-console.io/author` and `author-groups` name the user who last changed the
 //! resource's spec, and a ValidatingAdmissionPolicy on global refuses any write that names
-//! someone other than the writer (or a group the writer is not in). Controllers act on member
-//! clusters by impersonating that author, so they never do more than the author may.
+//! someone other than the writer (or a group the writer is not in). Controllers act by
+//! impersonating that author, so they never do more than the author may. It covers
+//! [`AUTHORED`]: Applications, Projects and ImagePrunePolicies.
 
 use serde_json::{Value, json};
 
-use crate::auth::Identity;
+use console_api::identity::Identity;
 
 pub const AUTHOR_ANNOTATION: &str = "platform.nextgen-console.io/author";
 pub const AUTHOR_GROUPS_ANNOTATION: &str = "platform.nextgen-console.io/author-groups";
 /// The name of the ValidatingAdmissionPolicy and its binding that make the annotations honest.
 pub const AUTHOR_POLICY: &str = "nextgen-console-authors";
+/// The resources (of the console's API group) whose authors the policy vouches for.
+pub const AUTHORED: [&str; 3] = ["applications", "projects", "imageprunepolicies"];
+/// The same for ClusterPlugins, whose settings (`spec.monitoring`) are user-written placement:
+/// a policy of its own, so it constrains only writes that change the settings or the author,
+/// and the console's own moves of `spec.version` (ClusterVersionShadow) pass.
+pub const PLUGIN_AUTHOR_POLICY: &str = "nextgen-console-plugin-authors";
 /// The group every authenticated user is in; the apiserver adds it to every impersonated
 /// request by itself, so it is never carried.
 const AUTHENTICATED: &str = "system:authenticated";
@@ -35,6 +42,10 @@ pub enum AuthorError {
         "the admission policy {AUTHOR_POLICY} that vouches for the author annotation is not in force on the global cluster ({0}); the console does not act on an author it cannot trust"
     )]
     PolicyMissing(String),
+    #[error(
+        "the admission policy {PLUGIN_AUTHOR_POLICY} that vouches for the author of plugin settings is not in force on the global cluster ({0}); the console does not act on an author it cannot trust"
+    )]
+    PluginPolicyMissing(String),
 }
 
 /// The annotations that record `user` (as the global cluster sees them) as the author.
@@ -95,7 +106,7 @@ pub async fn stamp(global: &kube::Client) -> Result<Value, crate::ConsoleError> 
     let review = kube::Api::<SelfSubjectReview>::all(global.clone())
         .create(&Default::default(), &SelfSubjectReview::default())
         .await
-        .map_err(|e| crate::clusters::kube_error(crate::clusters::GLOBAL_CLUSTER, e))?;
+        .map_err(|e| crate::platform::kube_error(crate::platform::GLOBAL_CLUSTER, e))?;
     let user = review.status.and_then(|s| s.user_info).unwrap_or_default();
     Ok(annotations(
         &user.username.unwrap_or_default(),
@@ -107,6 +118,22 @@ pub async fn stamp(global: &kube::Client) -> Result<Value, crate::ConsoleError> 
 /// that changes the spec or the annotations must name its own writer (or no one), and may claim
 /// only groups the writer is in. Writes that leave both alone (finalizers, labels) pass.
 pub fn policy() -> Value {
+    build_policy(AUTHOR_POLICY, &AUTHORED, "object.spec == oldObject.spec")
+}
+
+/// The policy for ClusterPlugins: as [`policy`], but only the settings (`spec.monitoring`) count
+/// as the author's part of the spec; a change of `spec.version` alone (the ClusterVersionShadow
+/// controller moving a Core plugin, an upgrade from the plugins page) keeps the recorded author,
+/// since the version only picks an image from the catalog and places nothing.
+pub fn plugin_policy() -> Value {
+    build_policy(
+        PLUGIN_AUTHOR_POLICY,
+        &["clusterplugins"],
+        "has(object.spec.monitoring) == has(oldObject.spec.monitoring) && (!has(object.spec.monitoring) || object.spec.monitoring == oldObject.spec.monitoring)",
+    )
+}
+
+fn build_policy(name: &str, resources: &[&str], spec_unchanged: &str) -> Value {
     let get = |key: &str, of: &str| {
         format!(
             "has({of}.metadata.annotations) && '{key}' in {of}.metadata.annotations ? {of}.metadata.annotations['{key}'] : ''"
@@ -115,20 +142,20 @@ pub fn policy() -> Value {
     json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicy",
-        "metadata": {"name": AUTHOR_POLICY, "labels": {"app.kubernetes.io/managed-by": "nextgen-console"}},
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "nextgen-console"}},
         "spec": {
             "failurePolicy": "Fail",
             "matchConstraints": {"resourceRules": [{
-                "apiGroups": [crate::clusters::resource::GROUP],
+                "apiGroups": [console_api::GROUP],
                 "apiVersions": ["*"],
                 "operations": ["CREATE", "UPDATE"],
-                "resources": ["applications", "projects"],
+                "resources": resources,
             }]},
             "variables": [
                 {"name": "author", "expression": get(AUTHOR_ANNOTATION, "object")},
                 {"name": "claimedGroups", "expression": get(AUTHOR_GROUPS_ANNOTATION, "object")},
                 {"name": "unchanged", "expression": format!(
-                    "request.operation == 'UPDATE' && object.spec == oldObject.spec && variables.author == ({}) && variables.claimedGroups == ({})",
+                    "request.operation == 'UPDATE' && {spec_unchanged} && variables.author == ({}) && variables.claimedGroups == ({})",
                     get(AUTHOR_ANNOTATION, "oldObject"),
                     get(AUTHOR_GROUPS_ANNOTATION, "oldObject"),
                 )},
@@ -155,11 +182,20 @@ pub fn policy() -> Value {
 
 /// The binding that puts [`policy`] in force for every namespace, denying what it refuses.
 pub fn policy_binding() -> Value {
+    binding(AUTHOR_POLICY)
+}
+
+/// The binding of [`plugin_policy`].
+pub fn plugin_policy_binding() -> Value {
+    binding(PLUGIN_AUTHOR_POLICY)
+}
+
+fn binding(name: &str) -> Value {
     json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicyBinding",
-        "metadata": {"name": AUTHOR_POLICY, "labels": {"app.kubernetes.io/managed-by": "nextgen-console"}},
-        "spec": {"policyName": AUTHOR_POLICY, "validationActions": ["Deny"]},
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "nextgen-console"}},
+        "spec": {"policyName": name, "validationActions": ["Deny"]},
     })
 }
 
@@ -224,5 +260,30 @@ mod tests {
         assert!(rules.contains("request.userInfo.groups"), "{rules}");
         assert_eq!(policy["spec"]["failurePolicy"], "Fail");
         assert_eq!(policy_binding()["spec"]["validationActions"][0], "Deny");
+    }
+
+    #[test]
+    fn the_plugin_policy_lets_a_version_change_keep_its_author_but_not_a_settings_change() {
+        let policy = plugin_policy();
+        let unchanged = policy["spec"]["variables"][2]["expression"].to_string();
+        assert!(unchanged.contains("object.spec.monitoring == oldObject.spec.monitoring"));
+        assert!(
+            !unchanged.contains("object.spec == oldObject.spec"),
+            "{unchanged}"
+        );
+        assert_eq!(
+            policy["spec"]["matchConstraints"]["resourceRules"][0]["resources"][0],
+            "clusterplugins"
+        );
+        assert_eq!(
+            plugin_policy_binding()["spec"]["policyName"],
+            PLUGIN_AUTHOR_POLICY
+        );
+        // The Applications' policy is unchanged (consoles of other versions share it).
+        assert!(policy_text().contains("object.spec == oldObject.spec"));
+    }
+
+    fn policy_text() -> String {
+        super::policy()["spec"]["variables"].to_string()
     }
 }

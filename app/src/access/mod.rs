@@ -8,6 +8,7 @@
 
 #[cfg(feature = "ssr")]
 pub mod author;
+pub mod feature;
 mod page;
 #[cfg(feature = "ssr")]
 pub mod rules;
@@ -85,13 +86,13 @@ pub struct AccessMatrix {
 }
 
 /// Answers `checks` on `cluster` for the signed-in user, in order.
-#[server(input = Json)]
+#[server(input = Json, endpoint = "access/check")]
 pub async fn check_access(
     cluster: String,
     checks: Vec<AccessCheck>,
 ) -> Result<Vec<bool>, ConsoleError> {
-    let identity = crate::auth::identity()?;
-    let (registry, cache) = (crate::clusters::registry()?, ssr::cache()?);
+    let identity = crate::platform::identity()?;
+    let (registry, cache) = (crate::platform::registry()?, ssr::cache()?);
     cache
         .decide(&registry, &cluster, &identity, &checks)
         .await
@@ -99,20 +100,20 @@ pub async fn check_access(
 }
 
 /// The signed-in user's access to every namespaced kind of `cluster` in `namespace`.
-#[server]
+#[server(endpoint = "access/namespace")]
 pub async fn namespace_access(
     cluster: String,
     namespace: String,
 ) -> Result<AccessMatrix, ConsoleError> {
-    let identity = crate::auth::identity()?;
-    let (registry, cache) = (crate::clusters::registry()?, ssr::cache()?);
+    let identity = crate::platform::identity()?;
+    let (registry, cache) = (crate::platform::registry()?, ssr::cache()?);
     cache
         .namespace_access(&registry, &cluster, &identity, &namespace)
         .await
 }
 
 /// Deletes `namespace` on `cluster` as the signed-in user once `confirm` repeats its name.
-#[server]
+#[server(endpoint = "access/delete-namespace")]
 pub async fn delete_namespace(
     cluster: String,
     namespace: String,
@@ -125,8 +126,8 @@ pub async fn delete_namespace(
             ),
         });
     }
-    let identity = crate::auth::identity()?;
-    let registry = crate::clusters::registry()?;
+    let identity = crate::platform::identity()?;
+    let registry = crate::platform::registry()?;
     ssr::delete_namespace(&registry, &cluster, &identity, &namespace).await?;
     // The user's rules in a namespace that is going away are of no further use.
     if let Ok(cache) = ssr::cache() {

@@ -28,9 +28,9 @@ use moka::future::Cache;
 use super::{AccessCheck, AccessMatrix, KindAccess, VERBS, rules};
 use crate::{
     ConsoleError,
-    auth::Identity,
-    clusters::{kube_error, registry::ClusterRegistry},
+    platform::{kube_error, registry::ClusterRegistry},
 };
+use console_api::identity::Identity;
 
 /// How long an answer is reused: long enough that one page's checks, and the next page's,
 /// cost one review; short enough that a changed RoleBinding shows within seconds.

@@ -4,6 +4,7 @@
 //! The browser never holds tokens: it gets the identity's display fields through
 //! [`current_user`], and every cluster call happens on the server as that identity.
 
+pub mod feature;
 mod pages;
 
 pub use pages::{SignInPage, UserMenu};
@@ -13,18 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ConsoleError;
 
-/// The signed-in user as Kubernetes will see them through impersonation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
-    /// Kubernetes user name (from the configured username claim, `email` by default).
-    pub username: String,
-    /// Kubernetes groups (from the configured groups claim).
-    pub groups: Vec<String>,
-    /// What the top bar shows.
-    pub display_name: String,
-    /// Local mode: no identity provider, the console acts with its kubeconfig's own credentials.
-    pub local: bool,
-}
+/// The signed-in user as Kubernetes will see them through impersonation: a wire view of
+/// `console-api`, so the server, the pages and `ac whoami` read the same struct.
+pub use console_api::identity::Identity;
 
 /// A kubectl token the console issued for this session, as the user menu lists it. The token
 /// itself is shown once, in the downloaded kubeconfig; the id is the SHA-256 of its value.
@@ -119,16 +111,12 @@ impl SignInReason {
     }
 }
 
-/// The identity of the current request (set by the server's authentication layer).
+/// The identity of the current request: the platform core's, re-exported for the features.
 #[cfg(feature = "ssr")]
-pub fn identity() -> Result<Identity, ConsoleError> {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Identity>().cloned())
-        .ok_or_else(|| ConsoleError::Unauthenticated.respond())
-}
+pub use crate::platform::identity;
 
 /// The kubectl tokens of the signed-in user's session (empty before sign-in and in local mode).
-#[server]
+#[server(endpoint = "auth/kubectl-tokens")]
 pub async fn list_kubectl_tokens() -> Result<Vec<KubectlToken>, ConsoleError> {
     identity()?;
     Ok(use_context::<http::request::Parts>()
@@ -138,7 +126,7 @@ pub async fn list_kubectl_tokens() -> Result<Vec<KubectlToken>, ConsoleError> {
 }
 
 /// The signed-in user's display fields, or `None` before sign-in.
-#[server]
+#[server(endpoint = "auth/me")]
 pub async fn current_user() -> Result<Option<Identity>, ConsoleError> {
     Ok(identity().ok())
 }

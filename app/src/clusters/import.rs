@@ -72,13 +72,13 @@ pub enum ImportError {
 /// context when empty). Only users who may register clusters (create Cluster resources and
 /// credential Secrets on the global cluster) may ask, and they are asked first: the check
 /// connects to an address the user supplies.
-#[server]
+#[server(endpoint = "clusters/check-import")]
 pub async fn check_import(
     kubeconfig: String,
     context: String,
 ) -> Result<Result<ImportPreview, ImportError>, ConsoleError> {
-    let identity = crate::auth::identity()?;
-    let registry = super::registry()?;
+    let identity = crate::platform::identity()?;
+    let registry = crate::platform::registry()?;
     ssr::may_register(&registry, &identity).await?;
     Ok(ssr::check(
         &kubeconfig,
@@ -91,49 +91,48 @@ pub async fn check_import(
 /// resource named `name` on the global cluster and then, owned by it, a Secret with the
 /// credential in `nextgen-console-system`, both created as the signed-in user (so the global
 /// cluster's RBAC decides). Nothing is contacted before the user is known to be allowed.
-#[server]
+#[server(endpoint = "clusters/register")]
 pub async fn register_cluster(
     kubeconfig: String,
     context: String,
     name: String,
 ) -> Result<Result<ImportPreview, ImportError>, ConsoleError> {
-    let identity = crate::auth::identity()?;
-    let registry = super::registry()?;
+    let identity = crate::platform::identity()?;
+    let registry = crate::platform::registry()?;
     ssr::may_register(&registry, &identity).await?;
     let context = (!context.is_empty()).then_some(context.as_str());
     if let Err(message) = ssr::valid_name(&name) {
-        return Err(ConsoleError::Invalid { message }.respond());
+        return Err(ConsoleError::Invalid { message });
     }
     if registry.list().iter().any(|c| c.name == name) {
         return Err(ConsoleError::Invalid {
             message: format!("a cluster named {name:?} is already registered; choose another name"),
-        }
-        .respond());
+        });
     }
     let preview = match ssr::check(&kubeconfig, context).await {
         Ok(preview) => preview,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let global = registry.client_for(super::GLOBAL_CLUSTER, &identity)?;
+    let global = registry.client_for(crate::platform::GLOBAL_CLUSTER, &identity)?;
     match ssr::register(&global, &kubeconfig, context, &name).await {
         Ok(()) => Ok(Ok(preview)),
         Err(ssr::RegisterError::NotInline) => Err(ConsoleError::Invalid {
             message: "the kubeconfig's credential is not inline: paste the output of `kubectl config view --flatten --raw` (a token, or client-certificate-data and client-key-data)".into(),
-        }
-        .respond()),
-        Err(ssr::RegisterError::Kube(error)) => Err(super::kube_error(super::GLOBAL_CLUSTER, error)),
+        }),
+        Err(ssr::RegisterError::Kube(error)) => Err(crate::platform::kube_error(crate::platform::GLOBAL_CLUSTER, error)),
     }
 }
 
 /// Stops managing `name`: deletes its Cluster resource and credential Secret on the global
 /// cluster, as the signed-in user. Nothing on the cluster itself is touched.
-#[server]
+#[server(endpoint = "clusters/remove")]
 pub async fn remove_cluster(name: String) -> Result<(), ConsoleError> {
-    let identity = crate::auth::identity()?;
-    let global = super::registry()?.client_for(super::GLOBAL_CLUSTER, &identity)?;
+    let identity = crate::platform::identity()?;
+    let global =
+        crate::platform::registry()?.client_for(crate::platform::GLOBAL_CLUSTER, &identity)?;
     ssr::remove(&global, &name)
         .await
-        .map_err(|e| super::kube_error(super::GLOBAL_CLUSTER, e))
+        .map_err(|e| crate::platform::kube_error(crate::platform::GLOBAL_CLUSTER, e))
 }
 
 #[cfg(feature = "ssr")]
@@ -157,10 +156,10 @@ pub mod ssr {
 
     use super::{ImportError, ImportPreview};
     use crate::ConsoleError;
-    use crate::auth::Identity;
-    use crate::clusters::registry::ClusterRegistry;
     use crate::error::innermost;
-    use crate::upgrades::matrix::{MANAGED_RANGE, ManagementRangeError, check_management_range};
+    use crate::platform::registry::ClusterRegistry;
+    use console_api::identity::Identity;
+    use console_api::matrix::{MANAGED_RANGE, ManagementRangeError, check_management_range};
 
     /// The API group of the console's own resources (Cluster, ClusterVersionShadow, …).
     pub const CLUSTER_GROUP: &str = crate::clusters::resource::GROUP;
@@ -184,7 +183,7 @@ pub mod ssr {
             AccessCheck::new("create", "", "secrets").in_namespace(SYSTEM_NAMESPACE),
         ];
         let (allowed, _) = cache()?
-            .decide(registry, crate::clusters::GLOBAL_CLUSTER, identity, &checks)
+            .decide(registry, crate::platform::GLOBAL_CLUSTER, identity, &checks)
             .await?;
         let denied: Vec<String> = checks
             .iter()
@@ -204,8 +203,7 @@ pub mod ssr {
                 identity.username,
                 denied.join(" or ")
             ),
-        }
-        .respond())
+        })
     }
 
     /// A Cluster name must be a DNS label (it becomes part of URLs and of a Secret's name).
@@ -256,7 +254,8 @@ pub mod ssr {
         use k8s_openapi::{ByteString, api::core::v1::Secret};
         use kube::api::{DeleteParams, ObjectMeta};
 
-        use crate::clusters::resource::{Cluster, ClusterSpec, SecretRef, ssr::credential_owner};
+        use crate::clusters::resource::{Cluster, ClusterSpec, SecretRef};
+        use crate::platform::credential::credential_owner;
 
         let parsed = Kubeconfig::from_yaml(kubeconfig).map_err(|_| RegisterError::NotInline)?;
         let context_name = context

@@ -5,8 +5,12 @@ use leptos::prelude::*;
 
 use super::import::{CheckImport, ImportError, ImportPreview, RegisterCluster};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::ui::{ErrorPanel, PageHeader};
-use crate::upgrades::matrix::MANAGED_RANGE;
+use crate::routes;
+use crate::ui::{
+    Button, ErrorPanel, Fact, Facts, Help, Notice, PageHeader, StatusText, TextAreaField,
+    TextField, TextLink, Tone, Variant, tr,
+};
+use console_api::matrix::MANAGED_RANGE;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -17,28 +21,21 @@ pub fn ImportPage() -> impl IntoView {
     let kubeconfig = RwSignal::new(String::new());
     let context = RwSignal::new(String::new());
     view! {
-        <PageHeader title=Signal::derive(move || t_string!(i18n, import.title).to_string())>
-            <a href="/admin/clusters" class="text-sm text-sky-700 hover:underline dark:text-sky-400 focus-ring">
-                {t!(i18n, clusters.back)}
-            </a>
+        <PageHeader title=tr!(i18n, import.title)>
+            <TextLink href=routes::CLUSTERS>{t!(i18n, clusters.back)}</TextLink>
         </PageHeader>
-        <p class="mb-4 max-w-3xl text-sm text-slate-600 dark:text-slate-300">
-            {t_string!(i18n, import.help, range = MANAGED_RANGE).to_string()}
-        </p>
+        <Help>{t_string!(i18n, import.help, range = MANAGED_RANGE).to_string()}</Help>
         <ActionForm action=check attr:class="flex max-w-3xl flex-col gap-3">
-            <label class="flex flex-col gap-1 text-sm">
-                {t!(i18n, import.kubeconfig)}
-                <textarea
-                    name="kubeconfig"
-                    rows="12"
-                    required
-                    spellcheck="false"
-                    data-testid="import-kubeconfig"
-                    prop:value=move || kubeconfig.get()
-                    on:input=move |ev| kubeconfig.set(event_target_value(&ev))
-                    class="rounded border border-slate-300 bg-transparent p-2 font-mono text-xs dark:border-slate-600 focus-ring"
-                ></textarea>
-            </label>
+            <TextAreaField
+                id="import-kubeconfig"
+                name="kubeconfig"
+                label=tr!(i18n, import.kubeconfig)
+                rows=12
+                required=true
+                testid="import-kubeconfig"
+                value=Signal::derive(move || kubeconfig.get())
+                on_input=Callback::new(move |text| kubeconfig.set(text))
+            />
             <label class="flex items-center gap-2 text-sm">
                 {t!(i18n, import.upload)}
                 <input
@@ -48,26 +45,19 @@ pub fn ImportPage() -> impl IntoView {
                     on:change=move |ev| load_file(ev, kubeconfig)
                 />
             </label>
-            <label class="flex flex-col gap-1 text-sm">
-                {t!(i18n, import.context)}
-                <input
-                    name="context"
-                    data-testid="import-context"
-                    on:input=move |ev| context.set(event_target_value(&ev))
-                    placeholder=move || t_string!(i18n, import.context_placeholder).to_string()
-                    class="rounded border border-slate-300 bg-transparent px-2 py-1 font-mono dark:border-slate-600 focus-ring"
-                />
-            </label>
+            <TextField
+                id="import-context"
+                name="context"
+                label=tr!(i18n, import.context)
+                placeholder=tr!(i18n, import.context_placeholder)
+                mono=true
+                testid="import-context"
+                on_input=Callback::new(move |text| context.set(text))
+            />
             <div>
-                <button
-                    type="submit"
-                    data-testid="import-check"
-                    disabled=move || pending.get()
-                    aria-busy=move || pending.get().to_string()
-                    class="rounded-md bg-sky-600 px-4 py-2 text-sm font-medium text-white hover:bg-sky-700 focus-ring"
-                >
+                <Button variant=Variant::Primary submit=true busy=pending attr:data-testid="import-check">
                     {move || if pending.get() { t_string!(i18n, import.checking).to_string() } else { t_string!(i18n, import.check).to_string() }}
-                </button>
+                </Button>
             </div>
         </ActionForm>
         <div class="mt-4 max-w-3xl" aria-live="polite">
@@ -89,15 +79,14 @@ pub fn ImportPage() -> impl IntoView {
 fn Preview(preview: ImportPreview) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div role="status" data-testid="import-ok" class="rounded-md border border-emerald-300 bg-emerald-50 p-4 text-emerald-950 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-100">
-            <p class="font-medium">{t!(i18n, import.ok)}</p>
-            <dl class="mt-2 grid grid-cols-[10rem_1fr] gap-y-1 text-sm">
-                <dt>{t!(i18n, import.context)}</dt><dd class="font-mono">{preview.context}</dd>
-                <dt>{t!(i18n, clusters.server)}</dt><dd class="font-mono">{preview.server}</dd>
-                <dt>{t!(i18n, clusters.version)}</dt><dd class="font-mono" data-testid="import-version">{preview.version}</dd>
-                <dt>{t!(i18n, import.nodes)}</dt><dd>{preview.nodes}</dd>
-            </dl>
-        </div>
+        <Notice tone=Tone::Success title=tr!(i18n, import.ok) attr:data-testid="import-ok">
+            <Facts>
+                <Fact label=tr!(i18n, import.context) mono=true>{preview.context}</Fact>
+                <Fact label=tr!(i18n, clusters.server) mono=true>{preview.server}</Fact>
+                <Fact label=tr!(i18n, clusters.version) mono=true testid="import-version">{preview.version}</Fact>
+                <Fact label=tr!(i18n, import.nodes)>{preview.nodes}</Fact>
+            </Facts>
+        </Notice>
     }
 }
 
@@ -177,10 +166,9 @@ fn Refusal(refusal: ImportError) -> impl IntoView {
         ),
     };
     view! {
-        <div role="alert" data-testid="import-refused" data-reason=kind class="rounded-md border border-red-300 bg-red-50 p-4 text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
-            <p class="font-medium">{t!(i18n, import.refused)}</p>
-            <p class="mt-1 text-sm">{message}</p>
-        </div>
+        <Notice tone=Tone::Danger title=tr!(i18n, import.refused) attr:data-testid="import-refused" attr:data-reason=kind>
+            {message}
+        </Notice>
     }
 }
 
@@ -195,35 +183,28 @@ fn Register(kubeconfig: String, context: String, suggested: String) -> impl Into
         <ActionForm action=register attr:class="mt-4 flex items-end gap-2">
             <input type="hidden" name="kubeconfig" value=kubeconfig />
             <input type="hidden" name="context" value=context />
-            <label class="flex flex-col gap-1 text-sm">
-                {t!(i18n, import.name)}
-                <input
-                    name="name"
-                    required
-                    value=suggested
-                    data-testid="import-name"
-                    class="rounded border border-slate-300 bg-transparent px-2 py-1 font-mono dark:border-slate-600 focus-ring"
-                />
-            </label>
-            <button
-                type="submit"
-                data-testid="import-register"
-                disabled=move || pending.get()
-                aria-busy=move || pending.get().to_string()
-                class="rounded-md bg-emerald-700 px-4 py-2 text-sm font-medium text-white hover:bg-emerald-800 focus-ring"
-            >
+            <TextField
+                id="import-name"
+                name="name"
+                label=tr!(i18n, import.name)
+                required=true
+                value=suggested
+                mono=true
+                testid="import-name"
+            />
+            <Button variant=Variant::Primary submit=true busy=pending attr:data-testid="import-register">
                 {t!(i18n, import.register)}
-            </button>
+            </Button>
         </ActionForm>
         <div class="mt-2" aria-live="polite">
             {move || match register.value().get() {
                 None => ().into_any(),
                 Some(Ok(Ok(_))) => view! {
-                    <p role="status" data-testid="import-registered" class="text-sm text-emerald-800 dark:text-emerald-300">
+                    <StatusText tone=Tone::Success attr:data-testid="import-registered">
                         {t!(i18n, import.registered)}
                         " "
-                        <a href="/admin/clusters" class="underline focus-ring">{t!(i18n, clusters.back)}</a>
-                    </p>
+                        <TextLink href=routes::CLUSTERS>{t!(i18n, clusters.back)}</TextLink>
+                    </StatusText>
                 }
                 .into_any(),
                 Some(Ok(Err(refusal))) => view! { <Refusal refusal /> }.into_any(),

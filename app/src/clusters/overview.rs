@@ -5,8 +5,11 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::ConsoleError;
-use crate::i18n::{t, t_string, use_i18n};
-use crate::ui::ErrorPanel;
+use crate::i18n::{t_string, use_i18n};
+use crate::live::{Kind, WatchQuery, use_live_resource};
+use crate::ui::{
+    Badge, Column, ErrorPanel, Loading, Section, Sort, Table, TableSpec, TableState, Tone, tr,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeRow {
@@ -26,10 +29,10 @@ pub struct Overview {
     pub pods: Option<(usize, usize)>,
 }
 
-#[server]
+#[server(endpoint = "clusters/overview")]
 pub async fn cluster_overview(cluster: String) -> Result<Overview, ConsoleError> {
-    let identity = crate::auth::identity()?;
-    let client = super::registry()?.client_for(&cluster, &identity)?;
+    let identity = crate::platform::identity()?;
+    let client = crate::platform::registry()?.client_for(&cluster, &identity)?;
     ssr::overview(client, &cluster).await
 }
 
@@ -42,7 +45,7 @@ mod ssr {
     use kube::{Api, Client, api::ListParams};
 
     use super::{NodeRow, Overview};
-    use crate::{ConsoleError, clusters::kube_error};
+    use crate::{ConsoleError, platform::kube_error};
 
     /// A list the user may not make is `None`; any other failure is the cluster's error.
     fn allowed<T>(
@@ -126,41 +129,42 @@ mod ssr {
 pub fn OverviewSection(cluster: Memo<String>) -> impl IntoView {
     let i18n = use_i18n();
     // Node conditions change on their own: follow the nodes as the user.
-    let (changes, live) = crate::live::use_live(Signal::derive(move || {
-        crate::live::watch_url(&cluster.get(), crate::live::Kind::Nodes, None)
-    }));
-    let overview = Resource::new(
-        move || (cluster.get(), changes.get()),
-        |(c, _)| cluster_overview(c),
+    let overview = use_live_resource(
+        move || WatchQuery::new(cluster.get(), Kind::Nodes),
+        |query| cluster_overview(query.cluster),
     );
+    // Kept across live reloads, so a node's change does not undo the user's sort.
+    let state = TableState::new(Some(Sort::ascending("name")));
     view! {
-        <section class="mt-8 max-w-3xl" aria-labelledby="overview-heading">
-            <div class="mb-2 flex items-center gap-3">
-                <h2 id="overview-heading" class="text-lg font-semibold">{t!(i18n, overview.title)}</h2>
-                <crate::live::LiveBadge state=live />
-            </div>
-            <Transition fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
+        <Section id="overview-heading" title=tr!(i18n, overview.title) aside=move || overview.badge()>
+            <Transition fallback=move || view! { <Loading /> }>
                 {move || Suspend::new(async move {
-                    match overview.await {
+                    match overview.data.await {
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                        Ok(overview) => view! { <OverviewBody overview /> }.into_any(),
+                        Ok(overview) => view! { <OverviewBody overview state /> }.into_any(),
                     }
                 })}
             </Transition>
-        </section>
+        </Section>
+    }
+}
+
+fn node_status(i18n: leptos_i18n::I18nContext<crate::i18n::Locale>, node: &NodeRow) -> String {
+    let status = if node.ready {
+        t_string!(i18n, overview.ready).to_string()
+    } else {
+        t_string!(i18n, overview.not_ready).to_string()
+    };
+    if node.problems.is_empty() {
+        status
+    } else {
+        format!("{status} ({})", node.problems.join(", "))
     }
 }
 
 #[component]
-fn OverviewBody(overview: Overview) -> impl IntoView {
+fn OverviewBody(overview: Overview, state: TableState) -> impl IntoView {
     let i18n = use_i18n();
-    let not_allowed = move |what: &'static str, testid: &'static str| {
-        view! {
-            <p class="text-sm text-slate-600 dark:text-slate-300" data-testid=testid>
-                {t_string!(i18n, overview.not_allowed, what = what).to_string()}
-            </p>
-        }
-    };
     let counts = view! {
         <p class="mb-3 text-sm" data-testid="workload-counts">
             {match overview.deployments {
@@ -175,42 +179,51 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
         </p>
     };
     let nodes = match overview.nodes {
-        None => not_allowed("Nodes", "nodes-forbidden").into_any(),
-        Some(nodes) => view! {
-            <table class="w-full border-collapse text-left text-sm" data-testid="nodes">
-                <thead class="border-b border-slate-200 text-slate-500 dark:border-slate-700 dark:text-slate-400">
-                    <tr>
-                        <th scope="col" class="py-1 pr-4 font-medium">{t!(i18n, clusters.name)}</th>
-                        <th scope="col" class="py-1 pr-4 font-medium">{t!(i18n, clusters.status)}</th>
-                        <th scope="col" class="py-1 pr-4 font-medium">{t!(i18n, overview.roles)}</th>
-                        <th scope="col" class="py-1 pr-4 font-medium">{t!(i18n, overview.kubelet)}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {nodes
-                        .into_iter()
-                        .map(|node| {
-                            let status = if node.ready {
-                                t_string!(i18n, overview.ready).to_string()
-                            } else {
-                                t_string!(i18n, overview.not_ready).to_string()
-                            };
-                            let status = if node.problems.is_empty() { status } else { format!("{status} ({})", node.problems.join(", ")) };
-                            let name = node.name.clone();
-                            view! {
-                                <tr class="border-b border-slate-100 dark:border-slate-800" data-node=name data-ready=node.ready.to_string()>
-                                    <td class="py-1 pr-4 font-mono">{node.name}</td>
-                                    <td class="py-1 pr-4">{status}</td>
-                                    <td class="py-1 pr-4">{node.roles.join(", ")}</td>
-                                    <td class="py-1 pr-4 font-mono">{node.version}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+        None => view! {
+            <p class="text-sm text-slate-600 dark:text-slate-300" data-testid="nodes-forbidden">
+                {t_string!(i18n, overview.not_allowed, what = "Nodes").to_string()}
+            </p>
         }
         .into_any(),
+        Some(nodes) => {
+            let spec = TableSpec::new(
+                "nodes",
+                vec![
+                    Column::text("name", tr!(i18n, clusters.name), |n: &NodeRow| {
+                        n.name.clone()
+                    })
+                    .mono(),
+                    Column::new("status", tr!(i18n, clusters.status), move |n: &NodeRow| {
+                        let tone = if !n.ready {
+                            Tone::Danger
+                        } else if n.problems.is_empty() {
+                            Tone::Success
+                        } else {
+                            Tone::Warning
+                        };
+                        let text = node_status(i18n, n);
+                        view! { <Badge tone>{text}</Badge> }
+                    })
+                    .sort_by(|n: &NodeRow| !n.ready)
+                    .filter_by(move |n: &NodeRow| node_status(i18n, n)),
+                    Column::text("roles", tr!(i18n, overview.roles), |n: &NodeRow| {
+                        n.roles.join(", ")
+                    }),
+                    Column::text("kubelet", tr!(i18n, overview.kubelet), |n: &NodeRow| {
+                        n.version.clone()
+                    })
+                    .mono(),
+                ],
+            )
+            .row_attrs(|n| {
+                vec![
+                    ("data-node", n.name.clone()),
+                    ("data-ready", n.ready.to_string()),
+                ]
+            })
+            .paged(50);
+            view! { <Table spec rows=nodes state /> }.into_any()
+        }
     };
     view! {
         {counts}

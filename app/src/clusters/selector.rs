@@ -9,7 +9,9 @@ use crate::ui::TopBarSelect;
 
 /// The cluster named in the current path (`/admin/clusters/{name}`), if any.
 fn cluster_in_path(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/admin/clusters/")?;
+    let rest = path
+        .strip_prefix(crate::routes::CLUSTERS)?
+        .strip_prefix('/')?;
     let name = rest.split('/').next().filter(|s| !s.is_empty())?;
     Some(name.to_string())
 }
@@ -31,7 +33,7 @@ pub fn ClusterSelector() -> impl IntoView {
     let navigate = use_navigate();
     let on_select = Callback::new(move |name: String| {
         if !name.is_empty() {
-            navigate(&format!("/admin/clusters/{name}"), Default::default());
+            navigate(&crate::routes::cluster(&name), Default::default());
         }
     });
     view! {

@@ -1,18 +1,17 @@
-//! Image registries connected to the platform.
+//! The platform registry's images: list, delete and prune, scoped by namespace through the
+//! global cluster's RBAC on `images.platform.nextgen-console.io`. `api` holds the server
+//! functions (stable endpoints the `ac` CLI calls), `service` the plain async functions behind
+//! them, `registry` the distribution API client, `usage` the usage index, `pages` the pages.
 
-use leptos::prelude::*;
+pub mod api;
+pub mod feature;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod registry;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod usage;
 
-use crate::i18n::{t_string, use_i18n};
-use crate::ui::{EmptyState, PageHeader};
-
-#[component]
-pub fn ImagesPage() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <PageHeader title=Signal::derive(move || t_string!(i18n, pages.images_title).to_string()) />
-        <EmptyState
-            title=Signal::derive(move || t_string!(i18n, pages.images_empty_title).to_string())
-            body=Signal::derive(move || t_string!(i18n, pages.images_empty_body).to_string())
-        />
-    }
-}
+pub use console_api::image as types;
+pub use pages::{ImagesPage, ProjectImagesPage};

@@ -1,6 +1,7 @@
 //! The shell both views live in: the HTML document, the router, the top bar, the left
 //! navigation, breadcrumbs and the error boundary around every page.
 
+mod features;
 mod nav;
 mod not_found;
 pub mod prefs;
@@ -12,13 +13,15 @@ use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, Html, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
+    any_nested_route::IntoAnyNestedRoute,
     components::{Redirect, Route, Router, Routes},
     path,
 };
 
 use crate::i18n::{I18nContextProvider, t, use_i18n};
+use crate::routes;
 use crate::ui::ErrorPanel;
-use crate::{access, apps, auth, clusters, images, monitoring, plugins, projects, upgrades};
+use features::FeatureRoutes;
 use prefs::use_theme;
 
 /// Security settings the server decides and the document applies (its CSP carries a per-response nonce).
@@ -63,6 +66,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
+                // Until the page has hydrated (its lazy route's code loaded), a click is the
+                // browser's: the router must not navigate in the middle of hydration (tachys
+                // panics and the page stops working). Links then load their page in full.
+                <script nonce=leptos::nonce::use_nonce()>
+                    "document.addEventListener('click',function(e){if(document.documentElement.dataset.hydrated!=='true')e.stopPropagation();},true);"
+                </script>
                 <MetaTags />
             </head>
             <body class="bg-white text-slate-900 dark:bg-slate-950 dark:text-slate-100 antialiased">
@@ -150,107 +159,7 @@ fn Document() -> impl IntoView {
                             }
                         }>
                             <Routes fallback=not_found::NotFound>
-                                <Route path=path!("/") view=preview::LastView ssr=SsrMode::Async />
-                                <Route path=path!("/preview") view=preview::LastView ssr=SsrMode::Async />
-                                <Route path=path!("/signin") view=auth::SignInPage ssr=SsrMode::InOrder />
-                                <Route
-                                    path=path!("/platform")
-                                    view=|| view! { <Redirect path="/platform/projects" /> }
-                                />
-                                <Route
-                                    path=path!("/platform/projects")
-                                    view=projects::ProjectsPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/platform/projects/:name")
-                                    view=projects::ProjectPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/platform/applications")
-                                    view=apps::ApplicationsPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/platform/applications/new")
-                                    view=apps::NewApplicationPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/platform/applications/:project/:name")
-                                    view=apps::ApplicationPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin")
-                                    view=|| view! { <Redirect path="/admin/clusters" /> }
-                                />
-                                <Route
-                                    path=path!("/admin/clusters")
-                                    view=clusters::ClustersPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                // Before /admin/clusters/:name, which would otherwise take "import" as a name.
-                                <Route
-                                    path=path!("/admin/clusters/import")
-                                    view=clusters::ImportPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/clusters/:name")
-                                    view=clusters::ClusterPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/clusters/:name/resources")
-                                    view=clusters::ResourcesPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/clusters/:name/resources/:kind/:namespace/:object")
-                                    view=clusters::ResourcePage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/clusters/:name/namespaces")
-                                    view=clusters::NamespacesRedirect
-                                />
-                                <Route
-                                    path=path!("/admin/clusters/:name/namespaces/:namespace")
-                                    view=access::NamespacePage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/plugins")
-                                    view=plugins::PluginsPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/plugins/:name")
-                                    view=plugins::PluginPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/upgrades")
-                                    view=upgrades::UpgradesPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/upgrades/:cluster")
-                                    view=upgrades::ShadowPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/images")
-                                    view=images::ImagesPage
-                                    ssr=SsrMode::InOrder
-                                />
-                                <Route
-                                    path=path!("/admin/monitoring")
-                                    view=monitoring::MonitoringPage
-                                    ssr=SsrMode::InOrder
-                                />
+                                <ConsoleRoutes />
                             </Routes>
                         </ErrorBoundary>
                     </main>
@@ -260,18 +169,31 @@ fn Document() -> impl IntoView {
     }
 }
 
+/// Every route: the shell's own entries and redirects, then each feature's (`features.rs`).
+/// Paths and SSR modes are what browser tests and bookmarks rely on: change them deliberately.
+#[component(transparent)]
+fn ConsoleRoutes() -> impl leptos_router::MatchNestedRoutes + Clone + Send + 'static {
+    view! {
+        <Route path=path!("/") view=preview::LastView ssr=SsrMode::Async />
+        <Route path=path!("/preview") view=preview::LastView ssr=SsrMode::Async />
+        <Route path=path!("/platform") view=|| view! { <Redirect path=routes::PROJECTS /> } />
+        <Route path=path!("/admin") view=|| view! { <Redirect path=routes::ADMIN_OVERVIEW /> } />
+        <FeatureRoutes />
+    }
+    .into_inner()
+    .into_any_nested_route()
+}
+
 /// The top bar, navigation and breadcrumbs: everywhere but the sign-in page, which a user who
 /// is not signed in sees and which must not ask the server for anything that needs a session.
 #[component]
 fn Chrome(children: ChildrenFn) -> impl IntoView {
     let location = leptos_router::hooks::use_location();
-    let show = move || !location.pathname.get().starts_with("/signin");
+    let show = move || !location.pathname.get().starts_with(routes::SIGNIN);
     view! { <Show when=show>{children()}</Show> }
 }
 
-/// Whether the page has hydrated; false during server rendering and before the WASM runs.
-#[derive(Clone, Copy)]
-pub struct Hydrated(pub ReadSignal<bool>);
+pub use crate::ui::Hydrated;
 
 #[cfg(test)]
 mod tests {
@@ -296,5 +218,189 @@ mod tests {
                 .content_security_policy("n")
                 .ends_with("frame-ancestors https://console.example.com")
         );
+    }
+}
+
+/// The typed routes (`crate::routes`) against the router itself: every path the router serves,
+/// with its SSR mode, and every href landing on the route it names with its values intact.
+#[cfg(test)]
+mod route_tests {
+    use console_api::watch::Kind;
+    use leptos_router::{MatchNestedRoutes, MatchParams, PathSegment, RouteDefs, SsrMode};
+
+    use super::ConsoleRoutes;
+    use super::view::percent_decode;
+    use crate::routes;
+
+    /// Every path pattern and its SSR mode, in the order the router tries them.
+    fn served() -> Vec<(String, SsrMode)> {
+        ConsoleRoutes()
+            .generate_routes()
+            .into_iter()
+            .map(|route| {
+                let path = route
+                    .segments
+                    .iter()
+                    .filter_map(|segment| match segment {
+                        PathSegment::Unit => None,
+                        PathSegment::Param(name) => Some(format!("/:{name}")),
+                        other => Some(format!("/{}", other.as_raw_str())),
+                    })
+                    .collect::<String>();
+                (
+                    if path.is_empty() { "/".into() } else { path },
+                    route.ssr_mode,
+                )
+            })
+            .collect()
+    }
+
+    /// The decoded parameters the router hands the page for `href`, or None if no route matches.
+    fn params(href: &str) -> Option<Vec<(String, String)>> {
+        let path = href.split('?').next().unwrap_or_default();
+        let matched = RouteDefs::new(ConsoleRoutes()).match_route(path)?;
+        Some(
+            matched
+                .to_params()
+                .into_iter()
+                .map(|(key, value)| (key.to_string(), percent_decode(&value)))
+                .collect(),
+        )
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+        Some(
+            list.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_router_serves_exactly_these_paths_in_these_modes() {
+        use SsrMode::{Async, InOrder, OutOfOrder};
+        let expected = [
+            ("/", Async),
+            ("/preview", Async),
+            ("/platform", OutOfOrder),
+            ("/admin", OutOfOrder),
+            ("/signin", InOrder),
+            ("/platform/projects", InOrder),
+            ("/platform/projects/:name", InOrder),
+            ("/platform/applications", InOrder),
+            ("/platform/applications/new", InOrder),
+            ("/platform/applications/:project/:name", InOrder),
+            ("/admin/overview", InOrder),
+            ("/admin/clusters", InOrder),
+            ("/admin/clusters/import", InOrder),
+            ("/admin/clusters/:name", InOrder),
+            ("/admin/clusters/:name/resources", InOrder),
+            (
+                "/admin/clusters/:name/resources/:kind/:namespace/:object",
+                InOrder,
+            ),
+            ("/admin/clusters/:name/namespaces", OutOfOrder),
+            ("/admin/clusters/:name/namespaces/:namespace", InOrder),
+            ("/admin/plugins", InOrder),
+            ("/admin/plugins/:name", InOrder),
+            ("/admin/upgrades", InOrder),
+            ("/admin/upgrades/:cluster", InOrder),
+            ("/admin/images", InOrder),
+            ("/platform/images", InOrder),
+            ("/admin/monitoring", InOrder),
+        ]
+        .map(|(path, mode)| (path.to_string(), mode));
+        assert_eq!(served(), expected);
+    }
+
+    #[test]
+    fn every_constant_route_is_served_without_parameters() {
+        for path in [
+            routes::HOME,
+            routes::PREVIEW,
+            routes::SIGNIN,
+            routes::PLATFORM,
+            routes::ADMIN,
+            routes::PROJECTS,
+            routes::APPLICATIONS,
+            routes::CLUSTERS,
+            routes::IMPORT_CLUSTER,
+            routes::PLUGINS,
+            routes::UPGRADES,
+            routes::IMAGES,
+            routes::PROJECT_IMAGES,
+            routes::MONITORING,
+        ] {
+            assert_eq!(params(path), Some(vec![]), "{path}");
+        }
+        assert_eq!(params(&routes::applications("team-a")), Some(vec![]));
+        assert_eq!(params(&routes::new_application("team a")), Some(vec![]));
+        assert_eq!(params(&routes::signin_error("expired")), Some(vec![]));
+    }
+
+    #[test]
+    fn every_typed_route_lands_on_its_route_with_its_values() {
+        for name in [
+            "east", "team-a", "a b", "x/y", "..", ".", "%41", "东", "q?x=1#f", "import2",
+        ] {
+            assert_eq!(
+                params(&routes::project(name)),
+                pairs(&[("name", name)]),
+                "{name}"
+            );
+            assert_eq!(
+                params(&routes::app(name, "web")),
+                pairs(&[("project", name), ("name", "web")]),
+                "{name}"
+            );
+            assert_eq!(
+                params(&routes::cluster(name)),
+                pairs(&[("name", name)]),
+                "{name}"
+            );
+            assert_eq!(
+                params(&routes::resources(name)),
+                pairs(&[("name", name)]),
+                "{name}"
+            );
+            assert_eq!(
+                params(&routes::namespaces(name)),
+                pairs(&[("name", name)]),
+                "{name}"
+            );
+            assert_eq!(
+                params(&routes::namespace("east", name)),
+                pairs(&[("name", "east"), ("namespace", name)]),
+                "{name}"
+            );
+            assert_eq!(
+                params(&routes::plugin(name)),
+                pairs(&[("name", name)]),
+                "{name}"
+            );
+            assert_eq!(
+                params(&routes::upgrade(name)),
+                pairs(&[("cluster", name)]),
+                "{name}"
+            );
+            for kind in Kind::ALL {
+                assert_eq!(
+                    params(&routes::resource("east", kind, name, name)),
+                    pairs(&[
+                        ("name", "east"),
+                        ("kind", kind.as_str()),
+                        ("namespace", name),
+                        ("object", name),
+                    ]),
+                    "{name} {kind:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn import_is_a_page_not_a_cluster_name() {
+        assert_eq!(params(routes::IMPORT_CLUSTER), Some(vec![]));
+        assert_eq!(params("/admin/clusters/nowhere/else/at/all"), None);
     }
 }

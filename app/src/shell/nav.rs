@@ -3,21 +3,15 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use super::view::{ConsoleView, Crumb, Section, breadcrumbs};
+use super::features::{section_of, sections};
+use super::view::{ConsoleView, Crumb, breadcrumbs};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::routes::NavEntry;
 
-/// The translated name of a section.
-pub fn section_label(section: Section) -> impl IntoView + use<> {
+/// The translated name of a navigation entry.
+pub fn section_label(entry: &'static NavEntry) -> impl IntoView + use<> {
     let i18n = use_i18n();
-    move || match section {
-        Section::Projects => t_string!(i18n, nav.projects),
-        Section::Applications => t_string!(i18n, nav.applications),
-        Section::Clusters => t_string!(i18n, nav.clusters),
-        Section::Plugins => t_string!(i18n, nav.plugins),
-        Section::Upgrades => t_string!(i18n, nav.upgrades),
-        Section::Images => t_string!(i18n, nav.images),
-        Section::Monitoring => t_string!(i18n, nav.monitoring),
-    }
+    move || (entry.label)(i18n.get_locale())
 }
 
 /// The translated name of a view.
@@ -35,7 +29,7 @@ pub fn SideNav() -> impl IntoView {
     let location = use_location();
     let view =
         Memo::new(move |_| ConsoleView::of_path(&location.pathname.get()).unwrap_or_default());
-    let current = Memo::new(move |_| Section::of_path(&location.pathname.get()));
+    let current = Memo::new(move |_| section_of(&location.pathname.get()).map(|entry| entry.id));
     view! {
         <nav
             aria-label=move || t_string!(i18n, nav.label)
@@ -44,15 +38,14 @@ pub fn SideNav() -> impl IntoView {
         >
             <ul class="flex flex-col gap-1">
                 {move || {
-                    view.get()
-                        .sections()
-                        .iter()
-                        .map(|&section| {
-                            let active = move || current.get() == Some(section);
+                    sections(view.get())
+                        .map(|section| {
+                            let active = move || current.get() == Some(section.id);
                             view! {
                                 <li>
                                     <a
-                                        href=section.path()
+                                        href=section.path
+                                        data-nav=section.id
                                         aria-current=move || active().then_some("page")
                                         class="block rounded px-3 py-2 text-sm focus-ring"
                                         class=("bg-sky-100", active)
@@ -93,7 +86,7 @@ pub fn Breadcrumbs() -> impl IntoView {
                             let (href, label) = match crumb {
                                 Crumb::View(view) => (view.home().to_string(), view_label(view).into_any()),
                                 Crumb::Section(section) => {
-                                    (section.path().to_string(), section_label(section).into_any())
+                                    (section.path.to_string(), section_label(section).into_any())
                                 }
                                 Crumb::Object { name, href } => (href, name.into_any()),
                             };

@@ -22,7 +22,7 @@ pub fn NotFound() -> impl IntoView {
             <p class="mt-2 text-slate-600 dark:text-slate-400">
                 {t!(i18n, pages.not_found_body, path = move || path.get())}
             </p>
-            <a href="/" class="mt-6 inline-block rounded bg-sky-600 px-4 py-2 text-white hover:bg-sky-700 focus-ring">
+            <a href=crate::routes::HOME class="mt-6 inline-block rounded bg-sky-600 px-4 py-2 text-white hover:bg-sky-700 focus-ring">
                 {t!(i18n, pages.not_found_home)}
             </a>
         </section>

@@ -26,7 +26,7 @@ pub fn TopBar() -> impl IntoView {
 
     view! {
         <header class="flex flex-wrap items-center gap-4 border-b border-slate-200 bg-slate-900 px-4 py-2 text-slate-100 dark:border-slate-800">
-            <a href="/" class="text-lg font-semibold tracking-tight focus-ring">
+            <a href=crate::routes::HOME class="text-lg font-semibold tracking-tight focus-ring">
                 {t!(i18n, product)}
             </a>
             <nav aria-label=move || t_string!(i18n, views.label).to_string() class="flex rounded-md bg-slate-800 p-0.5">

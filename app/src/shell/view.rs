@@ -1,126 +1,16 @@
-//! The two console views, their navigation sections and the breadcrumb trail, as plain data
-//! derived from the URL path so the server and the browser agree on them.
+//! The breadcrumb trail (view, navigation entry, then each object segment), as plain data
+//! derived from the URL path so the server and the browser agree on it.
 
-use std::{fmt, str::FromStr};
+pub use crate::routes::ConsoleView;
+use crate::routes::NavEntry;
 
-/// Which of the two views a page belongs to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ConsoleView {
-    /// Project teams: projects and their applications.
-    #[default]
-    Platform,
-    /// Platform administrators: clusters, plugins, upgrades, images, monitoring.
-    Admin,
-}
-
-/// A left-navigation section of a view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Section {
-    Projects,
-    Applications,
-    Clusters,
-    Plugins,
-    Upgrades,
-    Images,
-    Monitoring,
-}
-
-impl ConsoleView {
-    /// Cookie that remembers the view last used, read by `/preview` and `/`.
-    pub const COOKIE: &'static str = "ngc_view";
-    pub const ALL: [ConsoleView; 2] = [ConsoleView::Platform, ConsoleView::Admin];
-
-    /// The URL prefix every page of this view lives under.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            ConsoleView::Platform => "/platform",
-            ConsoleView::Admin => "/admin",
-        }
-    }
-
-    /// The page a user lands on when entering the view.
-    pub fn home(self) -> &'static str {
-        self.sections()[0].path()
-    }
-
-    pub fn sections(self) -> &'static [Section] {
-        match self {
-            ConsoleView::Platform => &[Section::Projects, Section::Applications],
-            ConsoleView::Admin => &[
-                Section::Clusters,
-                Section::Plugins,
-                Section::Upgrades,
-                Section::Images,
-                Section::Monitoring,
-            ],
-        }
-    }
-
-    /// The view a path belongs to, if any.
-    pub fn of_path(path: &str) -> Option<Self> {
-        ConsoleView::ALL.into_iter().find(|view| {
-            path.strip_prefix(view.prefix())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
-}
-
-impl fmt::Display for ConsoleView {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ConsoleView::Platform => "platform",
-            ConsoleView::Admin => "admin",
-        })
-    }
-}
-
-impl FromStr for ConsoleView {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "platform" => Ok(ConsoleView::Platform),
-            "admin" => Ok(ConsoleView::Admin),
-            other => Err(format!("unknown console view {other:?}")),
-        }
-    }
-}
-
-impl Section {
-    pub fn view(self) -> ConsoleView {
-        match self {
-            Section::Projects | Section::Applications => ConsoleView::Platform,
-            _ => ConsoleView::Admin,
-        }
-    }
-
-    pub fn path(self) -> &'static str {
-        match self {
-            Section::Projects => "/platform/projects",
-            Section::Applications => "/platform/applications",
-            Section::Clusters => "/admin/clusters",
-            Section::Plugins => "/admin/plugins",
-            Section::Upgrades => "/admin/upgrades",
-            Section::Images => "/admin/images",
-            Section::Monitoring => "/admin/monitoring",
-        }
-    }
-
-    /// The section a path is in (the section's page or anything below it).
-    pub fn of_path(path: &str) -> Option<Self> {
-        let view = ConsoleView::of_path(path)?;
-        view.sections().iter().copied().find(|section| {
-            path.strip_prefix(section.path())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
-}
+use super::features::section_of;
 
 /// One step of the breadcrumb trail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Crumb {
     View(ConsoleView),
-    Section(Section),
+    Section(&'static NavEntry),
     /// A named object below a section, such as a cluster; carries its decoded name.
     Object {
         name: String,
@@ -134,12 +24,12 @@ pub fn breadcrumbs(path: &str) -> Vec<Crumb> {
         return Vec::new();
     };
     let mut trail = vec![Crumb::View(view)];
-    let Some(section) = Section::of_path(path) else {
+    let Some(section) = section_of(path) else {
         return trail;
     };
     trail.push(Crumb::Section(section));
-    let mut href = section.path().to_string();
-    let rest = &path[section.path().len()..];
+    let mut href = section.path.to_string();
+    let rest = &path[section.path.len()..];
     for segment in rest.split('/').filter(|s| !s.is_empty()) {
         href.push('/');
         href.push_str(segment);
@@ -152,7 +42,7 @@ pub fn breadcrumbs(path: &str) -> Vec<Crumb> {
 }
 
 /// Decodes `%XX` escapes in a path segment; malformed escapes are kept as written.
-fn percent_decode(segment: &str) -> String {
+pub(super) fn percent_decode(segment: &str) -> String {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -180,43 +70,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn view_is_taken_from_the_path_prefix_only_at_a_segment_boundary() {
-        assert_eq!(ConsoleView::of_path("/admin"), Some(ConsoleView::Admin));
-        assert_eq!(
-            ConsoleView::of_path("/admin/clusters/east"),
-            Some(ConsoleView::Admin)
-        );
-        assert_eq!(
-            ConsoleView::of_path("/platform/projects"),
-            Some(ConsoleView::Platform)
-        );
-        assert_eq!(ConsoleView::of_path("/administrator"), None);
-        assert_eq!(ConsoleView::of_path("/"), None);
-    }
-
-    #[test]
-    fn every_section_belongs_to_the_view_that_lists_it() {
+    fn every_nav_entry_is_its_own_section_in_its_view() {
         for view in ConsoleView::ALL {
-            for section in view.sections() {
-                assert_eq!(section.view(), view);
-                assert_eq!(Section::of_path(section.path()), Some(*section));
-                assert_eq!(ConsoleView::of_path(section.path()), Some(view));
+            let entries: Vec<_> = super::super::features::sections(view).collect();
+            assert!(!entries.is_empty(), "{view} lists no entry");
+            assert_eq!(
+                entries[0].path,
+                view.home(),
+                "{view} opens on its first entry"
+            );
+            for entry in entries {
+                assert_eq!(section_of(entry.path), Some(entry));
+                assert_eq!(ConsoleView::of_path(entry.path), Some(view));
             }
         }
-    }
-
-    #[test]
-    fn view_home_is_its_first_section() {
-        assert_eq!(ConsoleView::Platform.home(), "/platform/projects");
-        assert_eq!(ConsoleView::Admin.home(), "/admin/clusters");
-    }
-
-    #[test]
-    fn view_survives_its_cookie_encoding() {
-        for view in ConsoleView::ALL {
-            assert_eq!(view.to_string().parse::<ConsoleView>(), Ok(view));
-        }
-        assert!("root".parse::<ConsoleView>().is_err());
     }
 
     #[test]
@@ -225,7 +92,9 @@ mod tests {
             breadcrumbs("/admin/clusters/east%2Dbeta/nodes"),
             vec![
                 Crumb::View(ConsoleView::Admin),
-                Crumb::Section(Section::Clusters),
+                Crumb::Section(
+                    section_of(crate::routes::CLUSTERS).unwrap_or_else(|| panic!("clusters"))
+                ),
                 Crumb::Object {
                     name: "east-beta".into(),
                     href: "/admin/clusters/east%2Dbeta".into()

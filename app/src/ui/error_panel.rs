@@ -23,11 +23,17 @@ pub fn ErrorPanel(#[prop(into)] error: leptos::error::Error) -> impl IntoView {
         Some(ConsoleError::Unauthenticated) => view! {
             {t!(i18n, errors.unauthenticated)}
             " "
-            <a href="/signin?error=expired" rel="external" class="underline">{t!(i18n, auth.sign_in_button)}</a>
+            <a href=crate::routes::signin_error("expired") rel="external" class="underline">{t!(i18n, auth.sign_in_button)}</a>
         }
         .into_any(),
         Some(ConsoleError::Forbidden { message }) => {
             t!(i18n, errors.forbidden, message = move || message.clone()).into_any()
+        }
+        Some(ConsoleError::NotFound { message }) => {
+            t!(i18n, errors.not_found, message = move || message.clone()).into_any()
+        }
+        Some(ConsoleError::Conflict { message }) => {
+            t!(i18n, errors.conflict, message = move || message.clone()).into_any()
         }
         Some(ConsoleError::Invalid { message }) => {
             t!(i18n, errors.invalid, message = move || message.clone()).into_any()

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
+use super::Hydrated;
 use crate::ConsoleError;
 use crate::i18n::{t, use_i18n};
-use crate::shell::Hydrated;
 
 #[component]
 pub fn TopBarSelect(

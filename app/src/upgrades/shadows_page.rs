@@ -4,141 +4,145 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use serde::{Deserialize, Serialize};
 
 use super::matrix::RELEASES;
 use super::shadow::{
-    CheckResult, DesiredUpdate, PREFLIGHT_BLOCKED, PROGRESSING, RunState, ShadowState, StageState,
-    UpdateRun,
+    AvailableUpdate, CheckResult, PREFLIGHT_BLOCKED, PROGRESSING, PreflightCheck, RunState,
+    ShadowState, StageState, UpdateRun,
 };
 use crate::ConsoleError;
-use crate::clusters::GLOBAL_CLUSTER;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::live::{Kind, LiveBadge, use_live, watch_url};
-use crate::ui::{EmptyState, ErrorPanel, PageHeader};
+use crate::live::{Kind, WatchQuery, use_live_resource, use_live_resource_with};
+use crate::platform::GLOBAL_CLUSTER;
+use crate::routes;
+use crate::ui::{
+    Button, Checkbox, Choice, Column, DataTable, ErrorPanel, Fact, Facts, Loading, Notice,
+    PageHeader, Section, SelectField, StatusText, SubHeading, Table, TableSpec, Tone, ToneText,
+    Variant, tone_text_class, tr,
+};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShadowView {
-    pub cluster: String,
-    pub desired: Option<DesiredUpdate>,
-    pub status: ShadowState,
-}
+/// A cluster's ClusterVersionShadow as the pages (and `ac`) read it: a wire view of
+/// `console-api`.
+pub use super::shadow::ShadowView;
 
 #[cfg(feature = "ssr")]
 fn shadows_api() -> Result<kube::Api<super::shadow::ClusterVersionShadow>, ConsoleError> {
-    Ok(kube::Api::all(crate::clusters::client_as_user(
+    Ok(kube::Api::all(crate::platform::client_as_user(
         GLOBAL_CLUSTER,
     )?))
 }
 
-#[cfg(feature = "ssr")]
-impl From<super::shadow::ClusterVersionShadow> for ShadowView {
-    fn from(s: super::shadow::ClusterVersionShadow) -> Self {
-        ShadowView {
-            cluster: s.metadata.name.unwrap_or_default(),
-            desired: s.spec.desired_update,
-            status: s.status.unwrap_or_default(),
-        }
-    }
-}
-
-#[server]
+#[server(endpoint = "upgrades/list")]
 pub async fn list_shadows() -> Result<Vec<ShadowView>, ConsoleError> {
-    if !crate::clusters::has_global() {
+    if !crate::platform::has_global() {
         return Ok(Vec::new());
     }
     let list = shadows_api()?
         .list(&Default::default())
         .await
-        .map_err(|e| crate::clusters::kube_error(GLOBAL_CLUSTER, e))?;
+        .map_err(|e| crate::platform::kube_error(GLOBAL_CLUSTER, e))?;
     let mut views: Vec<ShadowView> = list.items.into_iter().map(ShadowView::from).collect();
     views.sort_by(|a, b| a.cluster.cmp(&b.cluster));
     Ok(views)
 }
 
-#[server]
+#[server(endpoint = "upgrades/get")]
 pub async fn get_shadow(cluster: String) -> Result<ShadowView, ConsoleError> {
     shadows_api()?
         .get(&cluster)
         .await
         .map(ShadowView::from)
-        .map_err(|e| crate::clusters::kube_error(GLOBAL_CLUSTER, e))
+        .map_err(|e| crate::platform::kube_error(GLOBAL_CLUSTER, e))
 }
 
-/// Sets `spec.desiredUpdate` as the user. An unknown release or a downgrade is refused here
-/// with the reason; preflight is the controller's.
-#[server]
+/// Sets `spec.desiredUpdate` as the user and answers the shadow it wrote (its generation is
+/// what the controller's `observedGeneration` reaches once it has judged this request). An
+/// unknown release, a downgrade, or a release that skips the recommended next step without
+/// `allow_explicit_upgrade` is refused here with the reason (the controller applies the same
+/// rule to specs written elsewhere); preflight is the controller's.
+#[server(endpoint = "upgrades/request")]
 pub async fn request_update(
     cluster: String,
     release: String,
     #[server(default)] force: bool,
-) -> Result<(), ConsoleError> {
+    #[server(default)] allow_explicit_upgrade: bool,
+) -> Result<ShadowView, ConsoleError> {
     use kube::api::{Patch, PatchParams};
     let api = shadows_api()?;
     let current = api
         .get(&cluster)
         .await
-        .map_err(|e| crate::clusters::kube_error(GLOBAL_CLUSTER, e))?;
-    let request = DesiredUpdate { release, force };
+        .map_err(|e| crate::platform::kube_error(GLOBAL_CLUSTER, e))?;
+    let request = super::shadow::DesiredUpdate {
+        release,
+        force,
+        allow_explicit_upgrade,
+    };
     let at = current.status.and_then(|s| s.current_release);
     super::shadow::check_request(&request, at.as_deref())
-        .map_err(|message| ConsoleError::Invalid { message }.respond())?;
+        .map_err(|message| ConsoleError::Invalid { message })?;
     api.patch(
         &cluster,
         &PatchParams::default(),
         &Patch::Merge(serde_json::json!({"spec": {"desiredUpdate": request}})),
     )
     .await
-    .map_err(|e| crate::clusters::kube_error(GLOBAL_CLUSTER, e))?;
-    Ok(())
+    .map(ShadowView::from)
+    .map_err(|e| crate::platform::kube_error(GLOBAL_CLUSTER, e))
+}
+
+/// The releases `cluster` may move to from its current one, newest first, each marked whether
+/// it is a recommended next step (`ac adm upgrade` shows them; `--to-latest` takes the newest
+/// recommended one).
+#[server(endpoint = "upgrades/available")]
+pub async fn available_updates(cluster: String) -> Result<Vec<AvailableUpdate>, ConsoleError> {
+    let shadow = get_shadow(cluster).await?;
+    Ok(super::shadow::available_updates(
+        shadow.status.current_release.as_deref(),
+    ))
+}
+
+fn shadows_watch() -> WatchQuery {
+    WatchQuery::new(GLOBAL_CLUSTER, Kind::ClusterVersionShadows)
 }
 
 /// The clusters' releases and updates, for the upgrades page.
 #[component]
 pub fn ClusterUpdates() -> impl IntoView {
     let i18n = use_i18n();
-    let (changes, live) = use_live(Signal::derive(|| {
-        watch_url(GLOBAL_CLUSTER, Kind::ClusterVersionShadows, None)
-    }));
-    let shadows = Resource::new(move || changes.get(), |_| list_shadows());
+    let shadows = use_live_resource(shadows_watch, |_| list_shadows());
+    let release = |row: &ShadowView| {
+        row.status
+            .current_release
+            .clone()
+            .map(|r| format!("ACP {r}"))
+            .unwrap_or_else(|| "—".into())
+    };
+    let spec = TableSpec::new(
+        "cluster-updates",
+        vec![
+            Column::link("cluster", tr!(i18n, plugins.cluster), |row: &ShadowView| {
+                (routes::upgrade(&row.cluster), row.cluster.clone())
+            })
+            .mono(),
+            Column::text("release", tr!(i18n, cvsh.current), release).mono(),
+            Column::text("state", tr!(i18n, cvsh.state), move |row: &ShadowView| {
+                summary(i18n, &row.status)
+            })
+            .muted(),
+        ],
+    )
+    .row_attrs(|row| vec![("data-cluster", row.cluster.clone())])
+    .paged(50);
     view! {
-        <section class="mt-8 max-w-3xl" aria-labelledby="updates-heading">
-            <div class="mb-2 flex items-center gap-3">
-                <h2 id="updates-heading" class="text-lg font-semibold">{t!(i18n, cvsh.title)}</h2>
-                <LiveBadge state=live />
-            </div>
-            <Transition fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
-                {move || Suspend::new(async move {
-                    match shadows.await {
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                        Ok(rows) if rows.is_empty() => view! {
-                            <EmptyState
-                                title=Signal::derive(move || t_string!(i18n, cvsh.empty_title).to_string())
-                                body=Signal::derive(move || t_string!(i18n, cvsh.empty_body).to_string())
-                            />
-                        }
-                        .into_any(),
-                        Ok(rows) => view! {
-                            <ul class="divide-y divide-slate-100 text-sm dark:divide-slate-800" data-testid="cluster-updates">
-                                {rows.into_iter().map(|row| {
-                                    let state = summary(i18n, &row.status);
-                                    view! {
-                                        <li class="flex items-center justify-between gap-4 py-2" data-cluster=row.cluster.clone()>
-                                            <a href=format!("/admin/upgrades/{}", row.cluster) class="font-mono text-sky-700 hover:underline dark:text-sky-400 focus-ring">
-                                                {row.cluster.clone()}
-                                            </a>
-                                            <span class="font-mono">{row.status.current_release.clone().map(|r| format!("ACP {r}")).unwrap_or_else(|| "—".into())}</span>
-                                            <span class="flex-1 text-right text-slate-600 dark:text-slate-300">{state}</span>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+        <Section id="updates-heading" title=tr!(i18n, cvsh.title) aside=move || shadows.badge()>
+            <DataTable
+                spec
+                rows=shadows.data
+                empty_title=tr!(i18n, cvsh.empty_title)
+                empty_body=tr!(i18n, cvsh.empty_body)
+            />
+        </Section>
     }
 }
 
@@ -172,25 +176,27 @@ pub fn ShadowPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let cluster = Memo::new(move |_| params.read().get("cluster").unwrap_or_default());
-    let (changes, live) = use_live(Signal::derive(|| {
-        watch_url(GLOBAL_CLUSTER, Kind::ClusterVersionShadows, None)
-    }));
-    let shadow = Resource::new(
-        move || (cluster.get(), changes.get()),
-        |(c, _)| get_shadow(c),
-    );
+    let shadow = use_live_resource_with(shadows_watch, move || cluster.get(), get_shadow);
     view! {
-        <PageHeader title=Signal::derive(move || t_string!(i18n, cvsh.page_title, cluster = cluster.get()).to_string())>
-            <LiveBadge state=live />
+        <PageHeader title=tr!(i18n, cvsh.page_title, cluster = cluster.get())>
+            {shadow.badge()}
         </PageHeader>
-        <Transition fallback=move || view! { <p aria-busy="true">{t!(i18n, clusters.checking)}</p> }>
+        <Transition fallback=move || view! { <Loading /> }>
             {move || Suspend::new(async move {
-                match shadow.await {
+                match shadow.data.await {
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     Ok(view) => view! { <ShadowDetail view /> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+fn check_tone(result: CheckResult) -> Tone {
+    match result {
+        CheckResult::Passed => Tone::Success,
+        CheckResult::Warning => Tone::Warning,
+        CheckResult::Blocking => Tone::Danger,
     }
 }
 
@@ -200,57 +206,87 @@ fn ShadowDetail(view: ShadowView) -> impl IntoView {
     let status = view.status.clone();
     let progressing = status.condition(PROGRESSING).cloned();
     let reason = progressing.as_ref().map(|c| c.reason.clone());
+    let state = progressing.map(|c| format!("{}: {}", c.reason, c.message));
     let blocked = status
         .condition(PREFLIGHT_BLOCKED)
         .filter(|c| c.status == "True")
         .cloned();
+    let current = status.current_release.clone().unwrap_or_else(|| "—".into());
+    let desired = view
+        .desired
+        .as_ref()
+        .map(|d| {
+            if d.force {
+                format!("{} (force)", d.release)
+            } else {
+                d.release.clone()
+            }
+        })
+        .unwrap_or_else(|| "—".into());
+    let checks = TableSpec::new(
+        "preflight-checks",
+        vec![
+            Column::text("name", tr!(i18n, cvsh.preflight), |c: &PreflightCheck| {
+                c.name.clone()
+            })
+            .mono(),
+            Column::new(
+                "result",
+                tr!(i18n, clusters.status),
+                |c: &PreflightCheck| {
+                    let (tone, text) = (check_tone(c.result), format!("{:?}", c.result));
+                    view! { <ToneText tone>{text}</ToneText> }
+                },
+            )
+            .sort_by(|c: &PreflightCheck| format!("{:?}", c.result)),
+            Column::text(
+                "message",
+                tr!(i18n, browser.detail),
+                |c: &PreflightCheck| c.message.clone(),
+            ),
+        ],
+    )
+    .row_attrs(|c| {
+        vec![
+            ("data-check", c.name.clone()),
+            ("data-result", format!("{:?}", c.result)),
+        ]
+    });
+    let (preflight, progress, history) = (
+        status.preflight.clone(),
+        status.progress.clone(),
+        status.history.clone(),
+    );
     view! {
-        <dl class="grid max-w-2xl grid-cols-[auto_1fr] gap-x-6 gap-y-1 text-sm" data-testid="cvsh">
-            <dt class="text-slate-500">{t!(i18n, cvsh.current)}</dt>
-            <dd class="font-mono" data-testid="current-release">{status.current_release.clone().unwrap_or_else(|| "—".into())}</dd>
-            <dt class="text-slate-500">{t!(i18n, cvsh.desired)}</dt>
-            <dd class="font-mono">{view.desired.as_ref().map(|d| if d.force { format!("{} (force)", d.release) } else { d.release.clone() }).unwrap_or_else(|| "—".into())}</dd>
-            <dt class="text-slate-500">{t!(i18n, cvsh.state)}</dt>
-            <dd data-testid="progressing" data-reason=reason>
-                {progressing.map(|c| format!("{}: {}", c.reason, c.message))}
-            </dd>
-        </dl>
+        <Facts attr:data-testid="cvsh">
+            <Fact label=tr!(i18n, cvsh.current) mono=true testid="current-release">{current}</Fact>
+            <Fact label=tr!(i18n, cvsh.desired) mono=true>{desired}</Fact>
+            <dt class="text-slate-500 dark:text-slate-400">{t!(i18n, cvsh.state)}</dt>
+            <dd data-testid="progressing" data-reason=reason>{state}</dd>
+        </Facts>
         {blocked.map(|c| view! {
-            <p role="alert" data-testid="blocked" class="mt-3 max-w-3xl rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
-                {c.message}
-            </p>
+            <div class="mt-3 max-w-3xl">
+                <Notice tone=Tone::Warning attr:data-testid="blocked">{c.message}</Notice>
+            </div>
         })}
-        <RequestForm cluster=view.cluster.clone() busy=status.progress.is_some() />
-        {(!status.preflight.is_empty()).then(|| view! {
-            <h2 class="mt-6 mb-2 text-lg font-semibold">{t!(i18n, cvsh.preflight)}</h2>
-            <ul class="max-w-3xl divide-y divide-slate-100 text-sm dark:divide-slate-800" data-testid="preflight-checks">
-                {status.preflight.iter().map(|c| {
-                    let class = match c.result {
-                        CheckResult::Passed => "text-emerald-700 dark:text-emerald-400",
-                        CheckResult::Warning => "text-amber-700 dark:text-amber-400",
-                        CheckResult::Blocking => "text-red-700 dark:text-red-400",
-                    };
-                    view! {
-                        <li class="flex gap-4 py-1" data-check=c.name.clone() data-result=format!("{:?}", c.result)>
-                            <span class="w-48 font-mono">{c.name.clone()}</span>
-                            <span class=format!("w-20 {class}")>{format!("{:?}", c.result)}</span>
-                            <span class="flex-1">{c.message.clone()}</span>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
+        <RequestForm cluster=view.cluster.clone() busy=progress.is_some() current=status.current_release.clone() />
+        {(!preflight.is_empty()).then(|| view! {
+            <SubHeading title=tr!(i18n, cvsh.preflight) />
+            <div class="max-w-3xl">
+                <Table spec=checks rows=preflight />
+            </div>
         })}
-        {status.progress.clone().map(|run| view! {
-            <h2 class="mt-6 mb-2 text-lg font-semibold">{t!(i18n, cvsh.in_progress)}</h2>
+        {progress.map(|run| view! {
+            <SubHeading title=tr!(i18n, cvsh.in_progress) />
             <Run run />
         })}
-        <h2 class="mt-6 mb-2 text-lg font-semibold">{t!(i18n, cvsh.history)}</h2>
-        {if status.history.is_empty() {
+        <SubHeading title=tr!(i18n, cvsh.history) />
+        {if history.is_empty() {
             view! { <p class="text-sm text-slate-600 dark:text-slate-300">{t!(i18n, cvsh.no_history)}</p> }.into_any()
         } else {
             view! {
                 <div class="flex max-w-3xl flex-col gap-4" data-testid="history">
-                    {status.history.iter().cloned().map(|run| view! { <Run run /> }).collect_view()}
+                    {history.into_iter().map(|run| view! { <Run run /> }).collect_view()}
                 </div>
             }
             .into_any()
@@ -281,12 +317,13 @@ fn Run(run: UpdateRun) -> impl IntoView {
             <progress class=bar max=total.to_string() value=done.to_string()></progress>
             <ol class="mt-2 flex flex-col gap-1">
                 {run.stages.into_iter().map(|stage| {
-                    let (mark, class) = match stage.state {
-                        StageState::Succeeded => ("✓", "text-emerald-700 dark:text-emerald-400"),
-                        StageState::Running => ("…", "text-sky-700 dark:text-sky-400"),
-                        StageState::Failed => ("✗", "text-red-700 dark:text-red-400"),
-                        StageState::Pending => ("○", "text-slate-500"),
+                    let (mark, tone) = match stage.state {
+                        StageState::Succeeded => ("✓", Tone::Success),
+                        StageState::Running => ("…", Tone::Info),
+                        StageState::Failed => ("✗", Tone::Danger),
+                        StageState::Pending => ("○", Tone::Neutral),
                     };
+                    let class = tone_text_class(tone);
                     view! {
                         <li class="flex gap-2" data-stage=stage.name.clone() data-state=format!("{:?}", stage.state)>
                             <span class=class aria-hidden="true">{mark}</span>
@@ -297,45 +334,161 @@ fn Run(run: UpdateRun) -> impl IntoView {
                     }
                 }).collect_view()}
             </ol>
-            {(!run.message.is_empty()).then(|| view! { <p class="mt-2 text-red-700 dark:text-red-400">{run.message.clone()}</p> })}
+            {(!run.message.is_empty()).then(|| view! { <p class=format!("mt-2 {}", tone_text_class(Tone::Danger))>{run.message.clone()}</p> })}
         </div>
     }
 }
 
-/// Release picker, "force" with its warning, and the request button.
+/// Release picker (the recommended next step marked and chosen first), "force" with its
+/// warning, "allow an explicit upgrade" where a release would skip the recommended one (with a
+/// warning when such a release is chosen), and the request button. The console refuses a
+/// skipping request without the checkbox, so the rule holds before hydration too.
 #[component]
-fn RequestForm(cluster: String, busy: bool) -> impl IntoView {
+fn RequestForm(cluster: String, busy: bool, current: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let request = ServerAction::<RequestUpdate>::new();
     let force = RwSignal::new(false);
+    let pending = request.pending();
+    let offered = super::shadow::available_updates(current.as_deref());
+    let first = offered
+        .iter()
+        .find(|u| u.recommended)
+        .or(offered.first())
+        .map(|u| u.release.clone())
+        .unwrap_or_else(|| RELEASES[0].name.to_string());
+    let chosen = RwSignal::new(first);
+    let choices: Vec<Choice> = RELEASES
+        .iter()
+        .map(|r| {
+            let recommended = offered.iter().any(|u| u.recommended && u.release == r.name);
+            let label = if recommended {
+                t_string!(i18n, cvsh.recommended, release = r.name).to_string()
+            } else {
+                format!("ACP {}", r.name)
+            };
+            Choice::new(r.name, label)
+        })
+        .collect();
+    let can_skip = offered.iter().any(|u| !u.recommended) && offered.iter().any(|u| u.recommended);
+    let from = current.clone();
+    // Why the chosen release needs the checkbox: (release, current, recommended).
+    let explicit = Memo::new(move |_| {
+        let release = chosen.get();
+        let target = super::matrix::release(&release)?;
+        super::shadow::explicit_upgrade_reason(from.as_deref(), target)?;
+        let next = super::shadow::recommended_next(from.as_deref())?;
+        Some((
+            release,
+            from.clone().unwrap_or_default(),
+            next.name.to_string(),
+        ))
+    });
     view! {
-        <ActionForm action=request attr:class="mt-4 flex max-w-3xl flex-wrap items-center gap-3 text-sm" attr:data-testid="request-form">
+        <ActionForm action=request attr:class="mt-4 flex max-w-3xl flex-wrap items-end gap-3 text-sm" attr:data-testid="request-form">
             <input type="hidden" name="cluster" value=cluster />
-            <label for="release">{t!(i18n, upgrades.target)}</label>
-            <select id="release" name="release" class="rounded border border-slate-300 bg-transparent px-2 py-1 dark:border-slate-600 focus-ring">
-                {RELEASES.iter().map(|r| view! { <option value=r.name>{format!("ACP {}", r.name)}</option> }).collect_view()}
-            </select>
-            <label class="flex items-center gap-1">
-                <input type="checkbox" name="force" value="true" on:change=move |ev| force.set(event_target_checked(&ev)) />
-                {t!(i18n, cvsh.force)}
-            </label>
-            <button
-                type="submit"
-                disabled=move || busy || request.pending().get()
-                class="rounded-md bg-sky-600 px-3 py-1.5 font-medium text-white hover:bg-sky-700 disabled:opacity-50 focus-ring"
-                data-testid="request-update"
+            <SelectField
+                id="release"
+                name="release"
+                label=tr!(i18n, upgrades.target)
+                inline=true
+                choices
+                selected=Signal::derive(move || chosen.get())
+                on_change=Callback::new(move |release: String| chosen.set(release))
+            />
+            <Checkbox
+                label=tr!(i18n, cvsh.force)
+                name="force"
+                value="true"
+                on_change=Callback::new(move |on| force.set(on))
+            />
+            {can_skip.then(|| view! {
+                <Checkbox
+                    label=tr!(i18n, cvsh.explicit)
+                    name="allow_explicit_upgrade"
+                    value="true"
+                    testid="allow-explicit-upgrade"
+                />
+            })}
+            <Button
+                variant=Variant::Primary
+                submit=true
+                disabled=busy
+                busy=pending
+                attr:data-testid="request-update"
             >
-                {move || if request.pending().get() { t_string!(i18n, cvsh.requesting).to_string() } else { t_string!(i18n, cvsh.request).to_string() }}
-            </button>
+                {move || if pending.get() { t_string!(i18n, cvsh.requesting).to_string() } else { t_string!(i18n, cvsh.request).to_string() }}
+            </Button>
+            {move || explicit.get().map(|(release, current, next)| view! {
+                <div class="w-full" data-testid="explicit-warning">
+                    <Notice tone=Tone::Warning>
+                        {t_string!(i18n, cvsh.explicit_warning, release = release, current = current, next = next).to_string()}
+                    </Notice>
+                </div>
+            })}
             <Show when=move || force.get()>
-                <p role="alert" class="w-full text-amber-800 dark:text-amber-300">{t!(i18n, cvsh.force_warning)}</p>
+                <div class="w-full">
+                    <Notice tone=Tone::Warning>{t!(i18n, cvsh.force_warning)}</Notice>
+                </div>
             </Show>
             {busy.then(|| view! { <p class="w-full text-slate-600 dark:text-slate-300">{t!(i18n, cvsh.busy)}</p> })}
             {move || match request.value().get() {
                 Some(Err(error)) => view! { <div class="w-full"><ErrorPanel error=leptos::error::Error::from(error) /></div> }.into_any(),
-                Some(Ok(())) => view! { <p role="status" class="w-full text-emerald-700 dark:text-emerald-400" data-testid="requested">{t!(i18n, cvsh.requested)}</p> }.into_any(),
+                Some(Ok(_)) => view! {
+                    <div class="w-full">
+                        <StatusText tone=Tone::Success attr:data-testid="requested">{t!(i18n, cvsh.requested)}</StatusText>
+                    </div>
+                }
+                .into_any(),
                 None => ().into_any(),
             }}
         </ActionForm>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod render_tests {
+    use super::*;
+    use crate::i18n::I18nContextProvider;
+
+    fn request_form(current: Option<&str>) -> String {
+        let _ = any_spawner::Executor::init_tokio();
+        let owner = Owner::new();
+        let current = current.map(str::to_string);
+        owner.with(|| {
+            view! {
+                <I18nContextProvider>
+                    {
+                        let current = current.clone();
+                        view! { <RequestForm cluster="east".to_string() busy=false current /> }
+                    }
+                </I18nContextProvider>
+            }
+            .to_html()
+        })
+    }
+
+    // A runtime around the render: the form's server action spawns on it.
+    #[tokio::test]
+    async fn a_release_that_would_skip_the_recommended_one_offers_the_explicit_checkbox() {
+        let html = request_form(Some("4.1"));
+        assert!(html.contains("ACP 4.2 (recommended)"), "{html}");
+        assert!(
+            html.contains(r#"name="allow_explicit_upgrade""#)
+                && html.contains("Allow an explicit upgrade"),
+            "the checkbox is there before hydration: {html}"
+        );
+        // The recommended release is chosen first, so no warning yet.
+        assert!(!html.contains("explicit-warning"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn with_only_the_recommended_release_ahead_there_is_nothing_to_allow() {
+        let html = request_form(Some("4.2"));
+        assert!(html.contains("ACP 4.3 (recommended)"), "{html}");
+        assert!(!html.contains("allow_explicit_upgrade"), "{html}");
+        // An unknown current release recommends nothing and judges nothing.
+        let html = request_form(None);
+        assert!(!html.contains("(recommended)"), "{html}");
+        assert!(!html.contains("allow_explicit_upgrade"), "{html}");
     }
 }

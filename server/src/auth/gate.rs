@@ -1,7 +1,8 @@
 //! The gate every request passes: public paths go through; others need an identity (session,
-//! console-issued bearer token on the cluster proxy, or the local user). State-changing
-//! requests authenticated by cookie must come from the console's own origin (CSRF). Tokens
-//! near expiry are refreshed once per session however many requests arrive together.
+//! console-issued bearer token on the cluster proxy and server functions, or the local user).
+//! State-changing requests authenticated by cookie must come from the console's own origin
+//! (CSRF). Tokens near expiry are refreshed once per session however many requests arrive
+//! together.
 
 use axum::{
     body::Body,
@@ -24,18 +25,21 @@ const REFRESH_BEFORE: i64 = 60;
 /// Seconds between writes that push a session's idle expiry forward.
 const KEEP_ALIVE_EVERY: i64 = 60;
 
-/// Paths anyone may fetch: probes, the sign-in page and flow, static files.
+/// Paths anyone may fetch: probes, the sign-in page and flow, `ac login`'s code exchange (the
+/// one-time code and its verifier are the credential there), static files.
 pub fn is_public(path: &str) -> bool {
     matches!(
         path,
         "/healthz"
             | "/readyz"
+            | "/metrics"
             | "/signin"
             | "/favicon.svg"
             | "/robots.txt"
             | "/auth/login"
             | "/auth/callback"
             | "/auth/logout"
+            | super::cli::TOKEN_PATH
     ) || path.starts_with("/pkg/")
 }
 
@@ -49,6 +53,12 @@ pub fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
         Some(origin) => origin.eq_ignore_ascii_case(public_origin),
         None => false,
     }
+}
+
+/// Paths a console-issued bearer token authenticates: the cluster proxy (kubectl) and the
+/// server functions (`ac`). Everything else (pages, `/auth/*`) needs the session cookie.
+pub fn takes_bearer(path: &str) -> bool {
+    path.starts_with("/clusters/") || path.starts_with("/api/")
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -80,9 +90,11 @@ pub async fn gate(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
 
-    // Cookies ride along on cross-site requests; bearer tokens do not. Only the cluster proxy
-    // takes bearer tokens, so only there does one stand in for the same-origin check.
-    let token_auth = bearer.is_some() && path.starts_with("/clusters/");
+    // Cookies ride along on cross-site requests; bearer tokens do not (a page cannot set
+    // Authorization on a cross-site request without a CORS preflight the console never grants,
+    // nor know the token). The cluster proxy and the server functions take bearer tokens (kubectl,
+    // `ac`), so there one stands in for the same-origin check; the cookie is then not used.
+    let token_auth = bearer.is_some() && takes_bearer(&path);
     if !token_auth
         && !is_safe(request.method())
         && !same_origin(request.headers(), &auth.public_origin)
@@ -313,6 +325,26 @@ mod tests {
     }
 
     #[test]
+    fn bearer_tokens_authenticate_the_proxy_and_server_functions_only() {
+        for path in [
+            "/clusters/east/api/v1/pods",
+            "/api/clusters/list",
+            "/api/live/watch",
+        ] {
+            assert!(takes_bearer(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/admin/clusters",
+            "/auth/kubeconfig",
+            "/auth/cli",
+            "/apiary",
+        ] {
+            assert!(!takes_bearer(path), "{path}");
+        }
+    }
+
+    #[test]
     fn public_paths_are_only_those_that_need_no_identity() {
         for path in [
             "/healthz",
@@ -320,6 +352,7 @@ mod tests {
             "/signin",
             "/auth/login",
             "/auth/callback",
+            "/auth/cli/token",
             "/pkg/x.wasm",
         ] {
             assert!(is_public(path), "{path}");
@@ -331,6 +364,7 @@ mod tests {
             "/clusters/east/api",
             "/auth/kubeconfig",
             "/auth/tokens/revoke",
+            "/auth/cli",
             "/auth/anything-new",
         ] {
             assert!(!is_public(path), "{path}");

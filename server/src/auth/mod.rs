@@ -7,6 +7,7 @@
 //! The gate in [`gate`] attaches the identity to each request (or refuses it), checks that
 //! state-changing requests are same-origin, and refreshes tokens before they expire.
 
+pub mod cli;
 pub mod gate;
 pub mod oidc;
 pub mod routes;

@@ -13,7 +13,7 @@ use tower_sessions::{Expiry, Session};
 
 use app::{
     auth::{Identity, KubectlToken},
-    clusters::registry::ClusterRegistry,
+    platform::registry::ClusterRegistry,
 };
 
 use super::{
@@ -34,6 +34,7 @@ where
         .route("/auth/logout", post(logout))
         .route("/auth/kubeconfig", post(kubeconfig))
         .route("/auth/tokens/revoke", post(revoke_token))
+        .merge(super::cli::routes())
 }
 
 /// Where the browser lands after sign-in when `next` is missing or refused.
@@ -352,7 +353,7 @@ async fn revoke_token(
 /// JSON is YAML, and kubectl reads either.
 pub fn kubeconfig_document(
     origin: &str,
-    clusters: &[app::clusters::ClusterRef],
+    clusters: &[app::platform::ClusterRef],
     identity: &Identity,
     token: Option<&str>,
     ca_data: Option<&str>,

@@ -1,7 +1,8 @@
 //! Where sessions and console-issued tokens live: in this process (one replica) or in Redis,
 //! shared by every replica, so a user signed in through one replica is signed in on all and a
 //! sign-out on one revokes everywhere. Sessions and kubectl tokens are kept apart: tokens live
-//! under their own keys (`ngc:token:<sha-256>`), never under a session id.
+//! under their own keys (`ngc:token:<sha-256>`), never under a session id; so do the one-time
+//! codes of `ac login` (`ngc:cli-code:<sha-256>`), each taken at most once.
 //!
 //! The memory store is bounded: entries are forgotten when their expiry passes, and each kind
 //! (signed-in sessions, anonymous sessions such as pending sign-ins, tokens) has its own cap,
@@ -28,7 +29,7 @@ use tower_sessions_redis_store::{
     },
 };
 
-use super::{USER_KEY, tokens::TokenRecord};
+use super::{USER_KEY, cli::CodeRecord, tokens::TokenRecord};
 
 /// `--session-store`: `memory` or a `redis://` URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +119,12 @@ impl moka::Expiry<Id, Record> for UntilExpiry {
     }
 }
 
+impl moka::Expiry<String, CodeRecord> for UntilExpiry {
+    fn expire_after_create(&self, _: &String, code: &CodeRecord, _: Instant) -> Option<Duration> {
+        Some(remaining(code.expiry()))
+    }
+}
+
 impl moka::Expiry<String, TokenRecord> for UntilExpiry {
     fn expire_after_create(&self, _: &String, token: &TokenRecord, _: Instant) -> Option<Duration> {
         Some(remaining(token.expiry()))
@@ -139,11 +146,13 @@ impl moka::Expiry<String, TokenRecord> for UntilExpiry {
 #[derive(Clone)]
 pub struct MemoryStore(std::sync::Arc<MemoryCaches>);
 
-/// The three caches behind [`MemoryStore`].
+/// The caches behind [`MemoryStore`].
 pub struct MemoryCaches {
     signed_in: Cache<Id, Record>,
     anonymous: Cache<Id, Record>,
     tokens: Cache<String, TokenRecord>,
+    /// `ac login`'s one-time codes (capped as tokens are: each carries one).
+    codes: Cache<String, CodeRecord>,
 }
 
 impl std::ops::Deref for MemoryStore {
@@ -183,6 +192,11 @@ impl MemoryStore {
             signed_in: records(limits.signed_in),
             anonymous: records(limits.anonymous),
             tokens: Cache::builder()
+                .max_capacity(limits.tokens)
+                .eviction_policy(EvictionPolicy::lru())
+                .expire_after(UntilExpiry)
+                .build(),
+            codes: Cache::builder()
                 .max_capacity(limits.tokens)
                 .eviction_policy(EvictionPolicy::lru())
                 .expire_after(UntilExpiry)
@@ -271,6 +285,11 @@ impl Default for Store {
 /// Where a token's record is kept: the SHA-256 of its value, in a namespace no session id uses.
 fn token_key(hash: &str) -> String {
     format!("ngc:token:{hash}")
+}
+
+/// Where a one-time sign-in code of `ac login` is kept: the SHA-256 of its value.
+fn code_key(hash: &str) -> String {
+    format!("ngc:cli-code:{hash}")
 }
 
 impl Store {
@@ -371,6 +390,54 @@ impl Store {
             }
         };
         Ok(token.filter(|t| t.expiry() > time::OffsetDateTime::now_utc()))
+    }
+
+    /// Keeps a one-time code's record under the hash of its value, until its expiry.
+    pub async fn put_code(&self, hash: &str, code: &CodeRecord) -> session_store::Result<()> {
+        match self {
+            Self::Memory(memory) => {
+                memory.codes.insert(hash.to_string(), code.clone()).await;
+                Ok(())
+            }
+            Self::Redis(shared) => {
+                let value = serde_json::to_vec(code)
+                    .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+                shared
+                    .pool
+                    .set::<(), _, _>(
+                        code_key(hash),
+                        value.as_slice(),
+                        Some(Expiration::EXAT(code.expires_at)),
+                        None,
+                        false,
+                    )
+                    .await
+                    .map_err(|e| session_store::Error::Backend(e.to_string()))
+            }
+        }
+    }
+
+    /// Takes the record of the code whose value hashes to `hash` out of the store (atomically:
+    /// of two callers with the same code at most one gets it), if it exists and has not expired.
+    pub async fn take_code(&self, hash: &str) -> session_store::Result<Option<CodeRecord>> {
+        let code = match self {
+            Self::Memory(memory) => memory.codes.remove(hash).await,
+            Self::Redis(shared) => {
+                let value = shared
+                    .pool
+                    .getdel::<Option<Vec<u8>>, _>(code_key(hash))
+                    .await
+                    .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+                match value {
+                    Some(bytes) => Some(
+                        serde_json::from_slice(&bytes)
+                            .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+                    ),
+                    None => None,
+                }
+            }
+        };
+        Ok(code.filter(|c| c.expiry() > time::OffsetDateTime::now_utc()))
     }
 
     pub async fn delete_token(&self, hash: &str) -> session_store::Result<()> {

@@ -24,8 +24,8 @@ use app::{
         DEFAULT_HISTORY, FIELD_MANAGER, FINALIZER, Health, MANAGED_BY,
     },
     auth::Identity,
-    clusters::registry::ClusterRegistry,
     error::innermost,
+    platform::registry::ClusterRegistry,
     projects::resource::{Project, ProjectSpec},
 };
 use futures::{SinkExt, StreamExt, channel::mpsc, future::join_all};
@@ -134,6 +134,7 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
         .reconcile_on(woken)
         .run(reconcile, error_policy, Arc::new(ctx))
         .for_each(|result| async move {
+            crate::metrics::reconciled("applications", &result);
             if let Err(error) = result {
                 tracing::debug!(%error, "application reconcile failed");
             }
@@ -185,8 +186,8 @@ impl Followed {
     /// whose watch ended, and returns the clusters of `current` that need a watch.
     fn update(
         &mut self,
-        current: Vec<app::clusters::ClusterRef>,
-    ) -> Vec<app::clusters::ClusterRef> {
+        current: Vec<app::platform::ClusterRef>,
+    ) -> Vec<app::platform::ClusterRef> {
         self.0.retain(|name, (server, task)| {
             let keep = current
                 .iter()
@@ -203,7 +204,7 @@ impl Followed {
             .collect()
     }
 
-    fn insert(&mut self, cluster: &app::clusters::ClusterRef, task: tokio::task::JoinHandle<()>) {
+    fn insert(&mut self, cluster: &app::platform::ClusterRef, task: tokio::task::JoinHandle<()>) {
         self.0
             .insert(cluster.name.clone(), (cluster.server.clone(), task));
     }
@@ -835,7 +836,7 @@ mod tests {
 
     #[tokio::test]
     async fn watches_of_removed_or_moved_clusters_stop_and_new_ones_are_asked_for() {
-        let cluster = |name: &str, server: &str| app::clusters::ClusterRef {
+        let cluster = |name: &str, server: &str| app::platform::ClusterRef {
             name: name.into(),
             server: server.into(),
             managed: true,

@@ -6,11 +6,9 @@
 use std::{sync::Arc, time::Duration};
 
 use app::{
-    clusters::resource::{
-        Cluster, ClusterState, REACHABLE, VERSION_SUPPORTED,
-        ssr::{CredentialError, console_client},
-    },
+    clusters::resource::{Cluster, ClusterState, REACHABLE, VERSION_SUPPORTED},
     error::innermost,
+    platform::credential::{CredentialError, console_client},
     upgrades::matrix::{MANAGED_RANGE, check_management_range},
 };
 use futures::StreamExt;
@@ -50,6 +48,7 @@ pub async fn run(global: Client, watch: watcher::Config, interval: Duration) {
             Arc::new(Context { global, interval }),
         )
         .for_each(|result| async move {
+            crate::metrics::reconciled("clusters", &result);
             if let Err(error) = result {
                 tracing::warn!(%error, "cluster reconcile failed");
             }
@@ -229,7 +228,7 @@ async fn reconcile(cluster: Arc<Cluster>, ctx: Arc<Context>) -> Result<Action, E
         return Ok(Action::requeue(wait));
     }
     let name = cluster.name_any();
-    let outcome = probe(&ctx.global, &cluster).await;
+    let outcome = crate::metrics::timed_probe(&name, probe(&ctx.global, &cluster)).await;
     if let Err(failure) = &outcome
         && failure.secret_missing
         && young(&cluster)

@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod authors;
 pub mod clusters;
+pub mod images;
 pub mod leader;
 pub mod plugins;
 pub mod projects;
@@ -55,6 +56,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         ClusterVersionShadow::crd(),
         Application::crd(),
         Project::crd(),
+        app::images::types::ImagePrunePolicy::crd(),
     ]
 }
 
@@ -104,17 +106,28 @@ pub async fn install_crds(global: &Client) -> Result<(), InstallError> {
     Ok(())
 }
 
+/// Labels that mark an object as a test run's or a benchmark's own (server/tests, server/benches):
+/// those runs start controllers of their own that select exactly their objects by this label.
+/// The console's controllers leave such objects alone, so the tests and benchmarks can run
+/// beside a demo console (`scripts/run`) on the same sandbox.
+pub const TEST_OWNED_LABELS: [&str; 2] = ["nextgen-console.test/run", "nextgen-console.bench/run"];
+
+/// What the console's own controllers watch: everything but test-owned objects.
+pub fn console_watch() -> kube::runtime::watcher::Config {
+    let selector = TEST_OWNED_LABELS.map(|label| format!("!{label}")).join(",");
+    kube::runtime::watcher::Config::default().labels(&selector)
+}
+
 /// Starts every controller (on the replica that leads): Cluster status, ClusterVersionShadow
 /// (and one per registered cluster), ClusterPlugin and Application.
 pub fn spawn_all(
     global: kube::Client,
-    clusters: app::clusters::registry::ClusterRegistry,
+    clusters: app::platform::registry::ClusterRegistry,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    use kube::runtime::watcher::Config;
     vec![
         tokio::spawn(clusters::run(
             global.clone(),
-            Config::default(),
+            console_watch(),
             Duration::from_secs(30),
         )),
         tokio::spawn(shadows::ensure_shadows(
@@ -127,23 +140,23 @@ pub fn spawn_all(
                 global: global.clone(),
                 clusters: clusters.clone(),
             },
-            Config::default(),
+            console_watch(),
         )),
         tokio::spawn(plugins::run(
-            plugins::Context {
-                global: global.clone(),
-                clusters: clusters.clone(),
-                namespace: app::plugins::resource::PLUGIN_NAMESPACE.into(),
-            },
-            Config::default(),
+            plugins::Context::new(
+                global.clone(),
+                clusters.clone(),
+                app::plugins::resource::PLUGIN_NAMESPACE,
+            ),
+            console_watch(),
         )),
         tokio::spawn(projects::run(
             projects::Context::new(global.clone(), clusters.clone()),
-            Config::default(),
+            console_watch(),
         )),
         tokio::spawn(apps::run(
             apps::Context::new(global, clusters),
-            Config::default(),
+            console_watch(),
         )),
     ]
 }

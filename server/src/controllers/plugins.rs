@@ -10,8 +10,8 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use app::{
-    clusters::registry::ClusterRegistry,
     error::innermost,
+    platform::registry::ClusterRegistry,
     plugins::{
         catalog::{self, Lifecycle},
         resource::{
@@ -29,6 +29,9 @@ use kube::{
 };
 
 use super::clusters::MANAGER;
+use app::plugins::settings::Backend;
+
+mod monitoring;
 
 /// How often a Ready plugin is looked at again (drift on the cluster is corrected then).
 const RESYNC: Duration = Duration::from_secs(60);
@@ -47,6 +50,19 @@ pub struct Context {
     pub clusters: ClusterRegistry,
     /// The namespace plugins run in on every cluster.
     pub namespace: String,
+    /// Whether the admission policy that vouches for the authors of plugin settings is in force.
+    pub policy: super::authors::PolicyCheck,
+}
+
+impl Context {
+    pub fn new(global: Client, clusters: ClusterRegistry, namespace: impl Into<String>) -> Self {
+        Context {
+            global,
+            clusters,
+            namespace: namespace.into(),
+            policy: super::authors::PolicyCheck::plugins(),
+        }
+    }
 }
 
 pub async fn run(ctx: Context, watch: watcher::Config) {
@@ -64,6 +80,7 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
         })
         .run(reconcile, error_policy, Arc::new(ctx))
         .for_each(|result| async move {
+            crate::metrics::reconciled("plugins", &result);
             if let Err(error) = result {
                 tracing::warn!(%error, "plugin reconcile failed");
             }
@@ -257,6 +274,17 @@ async fn step(
         state.message = refusal;
         return Ok(RESYNC);
     }
+    if let Some(backend) = Backend::of_plugin(entry.name) {
+        return match monitoring::step(plugin, backend, ctx, state).await {
+            Ok(wait) => Ok(wait),
+            Err(monitoring::Stop::Refused(message)) => {
+                state.phase = PluginPhase::Refused;
+                state.message = message;
+                Ok(RESYNC)
+            }
+            Err(monitoring::Stop::Failed(message)) => Err(message),
+        };
+    }
     let desired = plugin.spec.version.as_str();
     apply(&client, &ctx.namespace, entry.name, desired)
         .await
@@ -327,6 +355,7 @@ mod tests {
                 cluster: "east".into(),
                 plugin: name.into(),
                 version: version.into(),
+                monitoring: None,
             },
         )
     }

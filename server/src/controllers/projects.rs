@@ -13,8 +13,8 @@ use app::{
     access::author,
     apps::resource::{AUTHORIZED, set_condition},
     auth::Identity,
-    clusters::{GLOBAL_CLUSTER, registry::ClusterRegistry},
     error::innermost,
+    platform::{GLOBAL_CLUSTER, registry::ClusterRegistry},
     projects::resource::{NamespaceState, Project, ProjectState, namespace_refusal, render},
 };
 use futures::{StreamExt, future::join_all};
@@ -61,6 +61,7 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
     Controller::new(Api::<Project>::all(ctx.global.clone()), watch)
         .run(reconcile, |_, _, _| Action::requeue(RETRY), Arc::new(ctx))
         .for_each(|result| async move {
+            crate::metrics::reconciled("projects", &result);
             if let Err(error) = result {
                 tracing::debug!(%error, "project reconcile failed");
             }

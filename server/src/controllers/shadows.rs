@@ -8,7 +8,7 @@
 use std::{sync::Arc, time::Duration};
 
 use app::{
-    clusters::{ClusterHealth, GLOBAL_CLUSTER, registry::ClusterRegistry},
+    platform::{ClusterHealth, GLOBAL_CLUSTER, registry::ClusterRegistry},
     plugins::resource::{ClusterPlugin, PluginPhase, plugin_resource_name},
     upgrades::shadow::{
         self, CheckResult, ClusterVersionShadow, ClusterVersionShadowSpec, HISTORY_LIMIT,
@@ -53,6 +53,7 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
         })
         .run(reconcile, error_policy, Arc::new(ctx))
         .for_each(|result| async move {
+            crate::metrics::reconciled("shadows", &result);
             if let Err(error) = result {
                 tracing::warn!(%error, "cvsh reconcile failed");
             }
@@ -61,11 +62,18 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
 }
 
 /// Keeps one ClusterVersionShadow per registered cluster, creating the missing ones every
-/// `interval` (an existing one is never touched: its spec is the administrators').
+/// `interval` (an existing one is never touched: its spec is the administrators'). Clusters of a
+/// test run or benchmark (`super::TEST_OWNED_LABELS`) get none: their runs make their own.
 pub async fn ensure_shadows(global: Client, clusters: ClusterRegistry, interval: Duration) {
-    let api = Api::<ClusterVersionShadow>::all(global);
+    let api = Api::<ClusterVersionShadow>::all(global.clone());
+    let registered = Api::<app::clusters::resource::Cluster>::all(global);
     loop {
+        let test_owned = test_owned_clusters(&registered).await;
         for cluster in clusters.list() {
+            let Some(test_owned) = &test_owned else { break };
+            if test_owned.contains(&cluster.name) {
+                continue;
+            }
             let shadow =
                 ClusterVersionShadow::new(&cluster.name, ClusterVersionShadowSpec::default());
             match api.create(&PostParams::default(), &shadow).await {
@@ -78,6 +86,27 @@ pub async fn ensure_shadows(global: Client, clusters: ClusterRegistry, interval:
         }
         tokio::time::sleep(interval).await;
     }
+}
+
+/// The names of the Clusters a test run or benchmark owns; `None` (nothing is created this
+/// round) when they cannot be listed.
+async fn test_owned_clusters(
+    registered: &Api<app::clusters::resource::Cluster>,
+) -> Option<std::collections::HashSet<String>> {
+    let mut names = std::collections::HashSet::new();
+    for label in super::TEST_OWNED_LABELS {
+        match registered
+            .list_metadata(&ListParams::default().labels(label))
+            .await
+        {
+            Ok(list) => names.extend(list.items.into_iter().map(|c| c.name_any())),
+            Err(error) => {
+                tracing::warn!(%error, "cannot list test-owned Clusters; no shadow created this round");
+                return None;
+            }
+        }
+    }
+    Some(names)
 }
 
 fn now() -> String {

@@ -5,7 +5,7 @@
 
 use std::{path::Path, sync::OnceLock, time::Duration};
 
-use app::clusters::registry::ClusterRegistry;
+use app::platform::registry::ClusterRegistry;
 use clap::Parser;
 use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
 use kube::{
@@ -315,6 +315,92 @@ pub async fn next_sse(
             .unwrap_or_else(|e| panic!("stream: {e}"))
             .unwrap_or_else(|| panic!("the stream ended before {want}"));
         buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// A live socket (`/api/live/ws`) opened with `browser`'s session, as a page of `origin` would
+/// open it: the WebSocket, or the status the console refused the upgrade with.
+pub async fn open_socket(
+    browser: &reqwest::Client,
+    console: &str,
+    origin: &str,
+) -> Result<LiveSocket, reqwest::StatusCode> {
+    // Any 16 bytes in base64 will do: the key only proves the server speaks WebSocket.
+    let key = "dGhlIHNhbXBsZSBub25jZQ==";
+    let response = browser
+        .get(format!("{console}{}", app::live::SOCKET_PATH))
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", key)
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("live socket: {e}"));
+    if response.status() != reqwest::StatusCode::SWITCHING_PROTOCOLS {
+        return Err(response.status());
+    }
+    let upgraded = response
+        .upgrade()
+        .await
+        .unwrap_or_else(|e| panic!("upgrade: {e}"));
+    Ok(LiveSocket(
+        tokio_tungstenite::WebSocketStream::from_raw_socket(
+            upgraded,
+            tokio_tungstenite::tungstenite::protocol::Role::Client,
+            None,
+        )
+        .await,
+    ))
+}
+
+/// The client side of a live socket in a test.
+pub struct LiveSocket(tokio_tungstenite::WebSocketStream<reqwest::Upgraded>);
+
+impl LiveSocket {
+    pub async fn send(&mut self, message: &app::live::ClientMessage) {
+        use futures::SinkExt;
+        let text = serde_json::to_string(message).unwrap_or_else(|e| panic!("{e}"));
+        self.0
+            .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+            .await
+            .unwrap_or_else(|e| panic!("socket send: {e}"));
+    }
+
+    /// The next message of the server's with its text, waiting at most `secs` seconds.
+    pub async fn next(&mut self, secs: u64) -> (app::live::ServerMessage, String) {
+        use futures::StreamExt;
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(secs), self.0.next())
+                .await
+                .unwrap_or_else(|_| panic!("no socket message within {secs} s"))
+                .unwrap_or_else(|| panic!("the socket closed"))
+                .unwrap_or_else(|e| panic!("socket: {e}"));
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+                let parsed = serde_json::from_str(text.as_str())
+                    .unwrap_or_else(|e| panic!("{}: {e}", text.as_str()));
+                return (parsed, text.as_str().to_string());
+            }
+        }
+    }
+
+    /// Messages until one that `want` accepts, which is returned with those before it.
+    pub async fn until(
+        &mut self,
+        secs: u64,
+        want: impl Fn(&app::live::ServerMessage) -> bool,
+    ) -> (
+        app::live::ServerMessage,
+        Vec<(app::live::ServerMessage, String)>,
+    ) {
+        let mut before = Vec::new();
+        loop {
+            let (message, text) = self.next(secs).await;
+            if want(&message) {
+                return (message, before);
+            }
+            before.push((message, text));
+        }
     }
 }
 

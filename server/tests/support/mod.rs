@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses its own part of this module
 
 pub mod console;
+pub mod registry;
 
 use std::{
     path::{Path, PathBuf},
@@ -51,7 +52,11 @@ pub struct SandboxCluster {
     pub server: String,
     pub admin_kubeconfig: PathBuf,
     pub console_kubeconfig: PathBuf,
+    /// Every node of the cluster, workers and infra nodes.
     pub nodes: usize,
+    /// The infra nodes among them (labelled and tainted `node-role.kubernetes.io/infra`).
+    #[serde(default)]
+    pub infra_nodes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -619,7 +624,7 @@ pub async fn create_cluster(
     admin: &Client,
     cluster: &app::clusters::resource::Cluster,
 ) -> app::clusters::resource::Cluster {
-    use app::clusters::resource::{Cluster, ssr::credential_owner};
+    use app::{clusters::resource::Cluster, platform::credential::credential_owner};
     use k8s_openapi::api::core::v1::Secret;
     let name = cluster.metadata.name.clone().unwrap_or_default();
     let created = Api::<Cluster>::all(admin.clone())
