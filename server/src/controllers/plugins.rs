@@ -45,6 +45,29 @@ pub enum Error {
     WriteStatus { name: String, source: kube::Error },
 }
 
+/// Why a step of the plugin failed (retried with backoff); its text is the plugin's status
+/// message, its source goes to the log.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    /// The cluster is not registered or has no usable credential.
+    #[error("{0}")]
+    Console(#[from] app::ConsoleError),
+    #[error("reading ClusterVersionShadow {cluster} on global: {source}")]
+    Shadow {
+        cluster: String,
+        source: kube::Error,
+    },
+    /// Reading or applying on the plugin's cluster.
+    #[error("cluster {cluster}: {}", innermost(.source))]
+    Cluster {
+        cluster: String,
+        source: kube::Error,
+    },
+    /// The monitoring plugins' own step (its message names what failed).
+    #[error("{0}")]
+    Monitoring(String),
+}
+
 pub struct Context {
     pub global: Client,
     pub clusters: ClusterRegistry,
@@ -199,9 +222,11 @@ async fn reconcile(plugin: Arc<ClusterPlugin>, ctx: Arc<Context>) -> Result<Acti
                 state.consecutive_failures = 0;
                 wait
             }
-            Err(message) => {
+            Err(error) => {
+                let source = std::error::Error::source(&error).map(innermost);
+                tracing::debug!(plugin = %name, %error, ?source, "plugin step failed");
                 state.phase = PluginPhase::Failed;
-                state.message = message;
+                state.message = error.to_string();
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                 let factor = 1u32 << state.consecutive_failures.min(8);
                 (Duration::from_secs(1) * factor).min(MAX_BACKOFF)
@@ -229,21 +254,25 @@ async fn step(
     entry: &catalog::CatalogPlugin,
     ctx: &Context,
     state: &mut PluginState,
-) -> Result<Duration, String> {
+) -> Result<Duration, StepError> {
     let cluster = &plugin.spec.cluster;
-    let client = ctx
-        .clusters
-        .console_client(cluster)
-        .map_err(|e| e.to_string())?;
+    let on_cluster = |source| StepError::Cluster {
+        cluster: cluster.clone(),
+        source,
+    };
+    let client = ctx.clusters.console_client(cluster)?;
     let shadow = Api::<ClusterVersionShadow>::all(ctx.global.clone())
         .get_opt(cluster)
         .await
-        .map_err(|e| format!("reading ClusterVersionShadow {cluster} on global: {e}"))?;
+        .map_err(|source| StepError::Shadow {
+            cluster: cluster.clone(),
+            source,
+        })?;
     let deployments = Api::<Deployment>::namespaced(client.clone(), &ctx.namespace);
     let running = deployments
         .get_opt(&deployment_name(entry.name))
         .await
-        .map_err(|e| format!("cluster {cluster}: {}", innermost(&e)))?;
+        .map_err(on_cluster)?;
     if let Some(version) = running.as_ref().and_then(rolled_out) {
         state.installed_version = Some(version);
     }
@@ -282,13 +311,13 @@ async fn step(
                 state.message = message;
                 Ok(RESYNC)
             }
-            Err(monitoring::Stop::Failed(message)) => Err(message),
+            Err(monitoring::Stop::Failed(message)) => Err(StepError::Monitoring(message)),
         };
     }
     let desired = plugin.spec.version.as_str();
     apply(&client, &ctx.namespace, entry.name, desired)
         .await
-        .map_err(|e| format!("cluster {cluster}: {e}"))?;
+        .map_err(on_cluster)?;
     if state.installed_version.as_deref() == Some(desired)
         && running
             .as_ref()
@@ -314,7 +343,7 @@ async fn apply(
     namespace: &str,
     plugin: &str,
     version: &str,
-) -> Result<(), String> {
+) -> Result<(), kube::Error> {
     let params = PatchParams::apply(MANAGER).force();
     let ns: Namespace = serde_json::from_value(serde_json::json!({
         "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace},
@@ -322,16 +351,14 @@ async fn apply(
     .unwrap_or_default();
     Api::<Namespace>::all(client.clone())
         .patch(namespace, &params, &Patch::Apply(&ns))
-        .await
-        .map_err(|e| innermost(&e))?;
+        .await?;
     Api::<Deployment>::namespaced(client.clone(), namespace)
         .patch(
             &deployment_name(plugin),
             &params,
             &Patch::Apply(&deployment(plugin, version, namespace)),
         )
-        .await
-        .map_err(|e| innermost(&e))?;
+        .await?;
     Ok(())
 }
 

@@ -40,6 +40,38 @@ pub enum Error {
     WriteStatus { name: String, source: kube::Error },
 }
 
+/// Why a project's namespace on a cluster is not in place; its text is the namespace's status
+/// message, its source (where there is one) goes to the log.
+#[derive(Debug, thiserror::Error)]
+enum NamespaceError {
+    /// The cluster is not registered or has no usable credential.
+    #[error("{0}")]
+    Console(#[from] app::ConsoleError),
+    /// The namespace is a system one or another project's.
+    #[error("{0}")]
+    Refused(String),
+    /// The author may not apply one of the objects.
+    #[error("{author} may not apply {kind} {name}: {}", .source.message)]
+    AuthorForbidden {
+        author: String,
+        kind: String,
+        name: String,
+        source: kube::core::Status,
+    },
+    /// The cluster refused one of the objects for another reason.
+    #[error("{kind} {name}: {}", .source.message)]
+    Rejected {
+        kind: String,
+        name: String,
+        source: kube::core::Status,
+    },
+    /// The cluster could not be reached or answered nothing readable.
+    #[error("{}", innermost(.0))]
+    Cluster(#[source] kube::Error),
+    #[error("no answer within 10 s")]
+    TimedOut,
+}
+
 pub struct Context {
     pub global: Client,
     pub clusters: ClusterRegistry,
@@ -69,7 +101,7 @@ pub async fn run(ctx: Context, watch: watcher::Config) {
         .await;
 }
 
-async fn apply_all(client: &Client, objects: &[Value], author: &str) -> Result<(), String> {
+async fn apply_all(client: &Client, objects: &[Value], author: &str) -> Result<(), NamespaceError> {
     let params = PatchParams::apply(MANAGER).force();
     for object in objects {
         let name = object["metadata"]["name"].as_str().unwrap_or_default();
@@ -86,14 +118,18 @@ async fn apply_all(client: &Client, objects: &[Value], author: &str) -> Result<(
         api.patch(name, &params, &Patch::Apply(object))
             .await
             .map_err(|e| match e {
-                kube::Error::Api(s) if s.code == 403 => {
-                    format!(
-                        "{author} may not apply {} {name}: {}",
-                        resource.kind, s.message
-                    )
-                }
-                kube::Error::Api(s) => format!("{} {name}: {}", resource.kind, s.message),
-                other => innermost(&other),
+                kube::Error::Api(source) if source.code == 403 => NamespaceError::AuthorForbidden {
+                    author: author.to_string(),
+                    kind: resource.kind.clone(),
+                    name: name.to_string(),
+                    source: *source,
+                },
+                kube::Error::Api(source) => NamespaceError::Rejected {
+                    kind: resource.kind.clone(),
+                    name: name.to_string(),
+                    source: *source,
+                },
+                other => NamespaceError::Cluster(other),
             })?;
     }
     Ok(())
@@ -109,25 +145,19 @@ async fn apply_namespace(
     namespace: &str,
     member: bool,
     author: &Identity,
-) -> Result<(), String> {
+) -> Result<(), NamespaceError> {
     let name = project.name_any();
-    let console = ctx
-        .clusters
-        .console_client(cluster)
-        .map_err(|e| e.to_string())?;
+    let console = ctx.clusters.console_client(cluster)?;
     let existing = Api::<Namespace>::all(console)
         .get_opt(namespace)
         .await
-        .map_err(|e| innermost(&e))?;
+        .map_err(NamespaceError::Cluster)?;
     if let Some(refusal) =
         namespace_refusal(&name, namespace, existing.as_ref().map(|ns| ns.labels()))
     {
-        return Err(refusal);
+        return Err(NamespaceError::Refused(refusal));
     }
-    let client = ctx
-        .clusters
-        .client_for(cluster, author)
-        .map_err(|e| e.to_string())?;
+    let client = ctx.clusters.client_for(cluster, author)?;
     apply_all(
         &client,
         &render(&name, namespace, &project.spec, member),
@@ -205,11 +235,16 @@ async fn reconcile(project: Arc<Project>, ctx: Arc<Context>) -> Result<Action, E
                 apply_namespace(&ctx, &project, &cluster, &namespace, member, &author),
             )
             .await
-            .unwrap_or_else(|_| Err("no answer within 10 s".into()));
+            .unwrap_or(Err(NamespaceError::TimedOut));
+            if let Err(error) = &outcome {
+                let source = std::error::Error::source(error).map(innermost);
+                tracing::debug!(%error, ?source, %cluster, %namespace, "project namespace not in place");
+            }
             NamespaceState {
                 ready: outcome.is_ok(),
                 message: outcome
                     .err()
+                    .map(|e| e.to_string())
                     .unwrap_or_else(|| "namespace and bindings applied".into()),
                 cluster,
                 namespace,

@@ -325,7 +325,7 @@ async fn advance(
         stage.state = StageState::Running;
         stage.started_time = Some(now.clone());
     }
-    let outcome: Result<bool, String> = match (stage.plugin.clone(), stage.version.clone()) {
+    let outcome: Result<bool, StageError> = match (stage.plugin.clone(), stage.version.clone()) {
         (Some(plugin), Some(version)) => {
             step_plugin(ctx, name, &plugin, &version, plugins, stage).await
         }
@@ -363,8 +363,24 @@ async fn advance(
             );
             fail(state, run, index, message)
         }
-        Err(message) => fail(state, run, index, message),
+        Err(error) => {
+            tracing::warn!(%error, "cluster update stage failed");
+            fail(state, run, index, error.to_string())
+        }
     }
+}
+
+/// Why a stage of a cluster update failed; its text is the stage's message.
+#[derive(Debug, thiserror::Error)]
+enum StageError {
+    #[error("ClusterPlugin {0} no longer exists")]
+    PluginGone(String),
+    #[error("setting {resource} to {version}: {source}")]
+    SetVersion {
+        resource: String,
+        version: String,
+        source: kube::Error,
+    },
 }
 
 fn fail(state: &mut ShadowState, mut run: UpdateRun, index: usize, message: String) -> Duration {
@@ -411,10 +427,10 @@ async fn step_plugin(
     version: &str,
     plugins: &[ClusterPlugin],
     stage: &mut shadow::Stage,
-) -> Result<bool, String> {
+) -> Result<bool, StageError> {
     let resource = plugin_resource_name(cluster, plugin);
     let Some(current) = plugins.iter().find(|p| p.name_any() == resource) else {
-        return Err(format!("ClusterPlugin {resource} no longer exists"));
+        return Err(StageError::PluginGone(resource));
     };
     if current.spec.version != version {
         Api::<ClusterPlugin>::all(ctx.global.clone())
@@ -424,7 +440,11 @@ async fn step_plugin(
                 &Patch::Merge(serde_json::json!({"spec": {"version": version}})),
             )
             .await
-            .map_err(|e| format!("setting {resource} to {version}: {e}"))?;
+            .map_err(|source| StageError::SetVersion {
+                resource: resource.clone(),
+                version: version.to_string(),
+                source,
+            })?;
         stage.message = format!("{resource}: version set to {version}");
         return Ok(false);
     }
