@@ -15,44 +15,16 @@
 // scripts/build)
 import { test } from "@playwright/test";
 import { spawn, execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import https from "node:https";
 import { randomBytes } from "node:crypto";
-import { ensureDemoProjects, readSandbox, signInAtDex } from "../sandbox";
+import { ensureDemoProjects, signInAtDex } from "../sandbox";
+import { benchLine, clusterApi, gotoWhenUp, percentile, sandboxOrThrow, startConsole } from "./support";
 
 const RUNS = 20;
-const found = readSandbox();
-if (!found) throw new Error("no sandbox running: sandbox/up --detach");
-const sandbox = found;
+const sandbox = sandboxOrThrow();
 const port = sandbox.console_port + 4;
-const origin = `https://127.0.0.1:${port}`;
 const east = sandbox.clusters.find((c) => c.name === "east")!;
-const kubeconfig = readFileSync(east.admin_kubeconfig, "utf8");
-const field = (name: string) => (kubeconfig.match(new RegExp(`${name}: (.+)`)) ?? ["", ""])[1].trim();
-const agent = new https.Agent({
-  ca: readFileSync(sandbox.ca_file),
-  cert: readFileSync(field("client-certificate")),
-  key: readFileSync(field("client-key")),
-  keepAlive: true,
-});
+const api = clusterApi(sandbox, "east");
 
-function api(method: string, path: string, body?: unknown, type = "application/json"): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      new URL(path, east.server),
-      { method, agent, headers: { "content-type": type } },
-      (response) => {
-        let text = "";
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => ((response.statusCode ?? 500) < 300 ? resolve(text) : reject(new Error(`${response.statusCode} ${text}`))));
-      },
-    );
-    request.on("error", reject);
-    request.end(body ? JSON.stringify(body) : undefined);
-  });
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.round((sorted.length - 1) * p))];
 const figures = (samples: number[]) => {
   const s = [...samples].sort((a, b) => a - b);
   return { p50: percentile(s, 0.5), p95: percentile(s, 0.95), max: s[s.length - 1] };
@@ -62,9 +34,6 @@ const report = (label: string, samples: number[]) => {
   const f = figures(samples);
   console.log(`${label.padEnd(52)} ${ms(f.p50).padStart(9)} ${ms(f.p95).padStart(9)} ${ms(f.max).padStart(9)}`);
 };
-/** One figure for scripts/bench (server/benches/report/mod.rs has the format). */
-const benchLine = (figure: string, result: string, target: string, comparison: string) =>
-  console.log(`BENCH | ${[figure, result, target, comparison].map((f) => f.replaceAll("|", "/")).join(" | ")}`);
 const triple = (samples: number[]) => {
   const f = figures(samples);
   return `p50 ${ms(f.p50)} / p95 ${ms(f.p95)} / max ${ms(f.max)}`;
@@ -96,26 +65,9 @@ function kubectlWatch(kubeconfig: string, args: string[]) {
 
 test("live-update latency to the DOM", async ({ page }) => {
   test.setTimeout(300_000);
-  const server = spawn(
-    "../target/release/server",
-    [
-      "--addr", `127.0.0.1:${port}`, "--kubeconfig", sandbox.console_kubeconfig,
-      "--tls-cert-file", sandbox.serving_cert, "--tls-key-file", sandbox.serving_key, "--tls-ca-file", sandbox.ca_file,
-      "--oidc-issuer", sandbox.oidc.issuer, "--oidc-client-secret-file", sandbox.oidc.client_secret_file,
-      "--oidc-ca-file", sandbox.ca_file, "--oidc-redirect-url", `${origin}/auth/callback`,
-    ],
-    { stdio: "ignore", env: { ...process.env, LEPTOS_SITE_ROOT: "../target/site", LEPTOS_SITE_PKG_DIR: "pkg", LEPTOS_OUTPUT_NAME: "nextgen-console" } },
-  );
+  const { origin, process: server } = startConsole(sandbox, port);
   try {
-    for (let i = 0; ; i++) {
-      try {
-        await page.goto(`${origin}/admin/clusters/east/resources?kind=configmaps&namespace=team-a`);
-        break;
-      } catch (e) {
-        if (i > 60) throw e;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    await gotoWhenUp(page, `${origin}/admin/clusters/east/resources?kind=configmaps&namespace=team-a`);
     await page.getByTestId("signin-button").click();
     await signInAtDex(page, sandbox, "alice");
     await page.waitForSelector('[data-live="live"]');

@@ -74,5 +74,11 @@ export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorte
 /// One line of a benchmark's own table and its figure line for scripts/bench.
 export function figure(name: string, result: string, target: string, comparison: string) {
   console.log(`${name.padEnd(52)} ${result.padStart(12)}   target ${target}   ${comparison}`);
-  console.log(`BENCH | ${name} | ${result} | ${target} | ${comparison}`);
+  benchLine(name, result, target, comparison);
+}
+
+/// The figure line alone (server/benches/report/mod.rs reads the format; `|` inside a field
+/// would split it, so it becomes `/`).
+export function benchLine(name: string, result: string, target: string, comparison: string) {
+  console.log(`BENCH | ${[name, result, target, comparison].map((f) => f.replaceAll("|", "/")).join(" | ")}`);
 }
