@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{KubectlToken, SignInReason, current_user, list_kubectl_tokens, utc_minute};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::ui::{Button, Size, Variant};
 
 /// `/signin`: a button to the organisation's identity provider, and why the user is here.
 #[component]
@@ -101,24 +102,12 @@ pub fn UserMenu() -> impl IntoView {
                             <div class="flex items-center gap-2 text-sm">
                                 <span data-testid="user-name" title=title>{identity.display_name.clone()}</span>
                                 <form method="post" action="/auth/kubeconfig">
-                                    <button
-                                        type="submit"
-                                        data-testid="kubeconfig"
-                                        class="rounded px-2 py-1 hover:bg-slate-700 focus-ring"
-                                    >
-                                        {t!(i18n, auth.kubeconfig)}
-                                    </button>
+                                    <Button variant=Variant::TopBar submit=true attr:data-testid="kubeconfig">{t!(i18n, auth.kubeconfig)}</Button>
                                 </form>
                                 {(!identity.local).then(|| view! { <KubectlTokenList /> })}
                                 {(!identity.local).then(|| view! {
                                     <form method="post" action="/auth/logout">
-                                        <button
-                                            type="submit"
-                                            data-testid="sign-out"
-                                            class="rounded px-2 py-1 hover:bg-slate-700 focus-ring"
-                                        >
-                                            {t!(i18n, auth.sign_out)}
-                                        </button>
+                                        <Button variant=Variant::TopBar submit=true attr:data-testid="sign-out">{t!(i18n, auth.sign_out)}</Button>
                                     </form>
                                 })}
                             </div>
@@ -180,13 +169,7 @@ fn KubectlTokenList() -> impl IntoView {
                                     <form method="post" action="/auth/tokens/revoke">
                                         <input type="hidden" name="id" value=token.id.clone() />
                                         <input type="hidden" name="next" value=next.clone() />
-                                        <button
-                                            type="submit"
-                                            data-testid="revoke-token"
-                                            class="rounded border border-slate-300 px-2 py-0.5 hover:bg-slate-100 dark:border-slate-600 dark:hover:bg-slate-800 focus-ring"
-                                        >
-                                            {t!(i18n, auth.revoke_token)}
-                                        </button>
+                                        <Button size=Size::Small submit=true attr:data-testid="revoke-token">{t!(i18n, auth.revoke_token)}</Button>
                                     </form>
                                 </li>
                             }

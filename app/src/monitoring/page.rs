@@ -13,7 +13,7 @@ use super::{
     charts_of_cluster, monitored_clusters,
 };
 use crate::i18n::{t, t_string, td_string, use_i18n};
-use crate::ui::{EmptyState, ErrorPanel, PageHeader};
+use crate::ui::{Button, EmptyState, ErrorPanel, PageHeader, Size};
 
 /// How often a live page reads its figures again (the sandbox scrapes every 5 s, production
 /// backends every 15-60 s).
@@ -43,15 +43,14 @@ pub fn MonitoringPage() -> impl IntoView {
     );
     view! {
         <PageHeader title=Signal::derive(move || t_string!(i18n, pages.monitoring_title).to_string())>
-            <button
-                type="button"
-                class="rounded border border-slate-300 px-2 py-1 text-sm dark:border-slate-600 focus-ring"
-                aria-pressed=move || live.get().to_string()
-                data-testid="live-toggle"
-                on:click=move |_| live.update(|l| *l = !*l)
+            <Button
+                size=Size::Small
+                on_click=Callback::new(move |_| live.update(|l| *l = !*l))
+                attr:aria-pressed=move || live.get().to_string()
+                attr:data-testid="live-toggle"
             >
                 {move || if live.get() { t_string!(i18n, monitoring.live_on) } else { t_string!(i18n, monitoring.live_off) }}
-            </button>
+            </Button>
         </PageHeader>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -139,9 +138,7 @@ fn Pickers(names: Vec<String>, cluster: Memo<String>, range: Memo<TimeRange>) ->
                     })
                     .collect_view()}
             </select>
-            <button type="submit" class="rounded border border-slate-300 px-2 py-1 dark:border-slate-600 focus-ring">
-                {t!(i18n, monitoring.show)}
-            </button>
+            <Button size=Size::Small submit=true>{t!(i18n, monitoring.show)}</Button>
         </form>
     }
 }

@@ -8,6 +8,7 @@ use super::view::ConsoleView;
 use crate::clusters::ClusterSelector;
 use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::projects::ProjectSelector;
+use crate::ui::{Button, Variant};
 use leptos_i18n::Locale as _;
 
 #[component]
@@ -81,18 +82,17 @@ fn ThemeToggle() -> impl IntoView {
         Theme::Dark => "☾",
     };
     view! {
-        <button
-            type="button"
-            id="theme-toggle"
-            data-theme-value=move || theme.get().to_string()
-            class="rounded px-2 py-1 text-sm hover:bg-slate-700 focus-ring"
-            title=label
-            aria-label=label
-            on:click=move |_| set_theme.set(Some(theme.get_untracked().next()))
+        <Button
+            variant=Variant::TopBar
+            on_click=Callback::new(move |_| set_theme.set(Some(theme.get_untracked().next())))
+            attr:id="theme-toggle"
+            attr:data-theme-value=move || theme.get().to_string()
+            attr:title=label
+            attr:aria-label=label
         >
             <span aria-hidden="true">{icon}</span>
-            <span class="ml-1 hidden md:inline">{label}</span>
-        </button>
+            <span class="hidden md:inline">{label}</span>
+        </Button>
     }
 }
 
@@ -104,15 +104,14 @@ fn LanguageToggle() -> impl IntoView {
         Locale::zh => Locale::en,
     };
     view! {
-        <button
-            type="button"
-            id="language-toggle"
-            lang=move || next().as_str()
-            class="rounded px-2 py-1 text-sm hover:bg-slate-700 focus-ring"
-            aria-label=move || t_string!(i18n, prefs.language).to_string()
-            on:click=move |_| i18n.set_locale(next())
+        <Button
+            variant=Variant::TopBar
+            on_click=Callback::new(move |_| i18n.set_locale(next()))
+            attr:id="language-toggle"
+            attr:lang=move || next().as_str()
+            attr:aria-label=move || t_string!(i18n, prefs.language).to_string()
         >
             {t!(i18n, prefs.switch_to)}
-        </button>
+        </Button>
     }
 }

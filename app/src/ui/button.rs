@@ -15,6 +15,8 @@ pub enum Variant {
     Danger,
     /// A quiet action inside text or a row.
     Ghost,
+    /// A control on the console's dark top bar (preferences, the user menu).
+    TopBar,
 }
 
 /// The size of a button: `Small` for rows and toolbars.
@@ -33,6 +35,7 @@ const SECONDARY: &str = "border border-slate-300 text-slate-900 hover:bg-slate-5
 const DANGER: &str = "bg-red-600 text-white hover:bg-red-700 disabled:hover:bg-red-600";
 const GHOST: &str =
     "text-sky-700 hover:bg-slate-100 hover:underline dark:text-sky-400 dark:hover:bg-slate-800";
+const TOP_BAR: &str = "text-slate-100 hover:bg-slate-700";
 const SPINNER: &str = "inline-block h-3.5 w-3.5 animate-spin rounded-full border-2 border-current border-t-transparent";
 
 /// The classes of a button (or a link that looks like one) of `variant` and `size`.
@@ -42,6 +45,7 @@ pub fn button_class(variant: Variant, size: Size) -> String {
         Variant::Secondary => SECONDARY,
         Variant::Danger => DANGER,
         Variant::Ghost => GHOST,
+        Variant::TopBar => TOP_BAR,
     };
     let size = match size {
         Size::Small => SMALL,
