@@ -22,6 +22,7 @@ pub mod plugin_settings;
 pub mod project;
 pub mod upgrade;
 pub mod watch;
+pub mod workload;
 
 pub use error::{ConsoleError, innermost};
 

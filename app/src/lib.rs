@@ -26,6 +26,7 @@ pub mod routes;
 pub mod shell;
 pub mod ui;
 pub mod upgrades;
+pub mod workloads;
 
 pub use error::ConsoleError;
 pub use shell::{App, SecurityPolicy, shell};

@@ -13,6 +13,7 @@ const SHELL_PAGES = [
   { path: "/admin/upgrades", heading: "Upgrades" },
   { path: "/admin/images", heading: "Images" },
   { path: "/admin/monitoring", heading: "Monitoring" },
+  { path: "/admin/workloads", heading: "Workloads on every cluster" },
 ];
 
 test("server HTML is readable before any WASM runs", async ({ request }) => {

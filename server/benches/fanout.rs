@@ -2,7 +2,7 @@
 //! its east and west apiservers), runs the status controller over them, and prints how long the
 //! first probe of all of them takes, how stale statuses get in steady state, and the server
 //! render time of the cluster list with all of them registered. Then one list across every
-//! registered cluster (issue 16, item 5): the Deployments of all 104 (the 100, the sandbox's three
+//! registered cluster (issue 16, item 5) through the console's own `app::workloads::service`: the Deployments of all 104 (the 100, the sandbox's three
 //! and one slow cluster behind a forwarder that delays every connection by 10 s), as a signed-in
 //! user, each cluster's answer taken as it arrives with a per-cluster deadline of 2 s: time to
 //! the first rows, to the last fast cluster's rows, and the slow one reported as timed out
@@ -377,14 +377,14 @@ impl Everywhere {
     }
 }
 
-/// Lists the Deployments of every registered cluster as a signed-in platform administrator,
-/// every cluster at once, taking each answer as it arrives; a cluster that has not answered
-/// within [`PER_CLUSTER_DEADLINE`] is reported as timed out and does not hold up the others.
-/// This is the shape a page's list across clusters needs on the server (rows streamed per
-/// cluster, a deadline per cluster); the app crate has no such list yet.
+/// Lists the Deployments of every registered cluster as a signed-in platform administrator
+/// through the console's own list across clusters (`app::workloads::service`, what
+/// `/api/workloads/deployments` streams): every cluster at once, each answer taken as it
+/// arrives; a cluster that has not answered within [`PER_CLUSTER_DEADLINE`] is reported as
+/// timed out and does not hold up the others.
 async fn list_everywhere_rounds(registry: &ClusterRegistry, slow: &str) -> Everywhere {
-    use futures::stream::{FuturesUnordered, StreamExt};
-    use k8s_openapi::api::apps::v1::Deployment;
+    use app::workloads::types::{ClusterAnswer, ListLine};
+    use futures::StreamExt;
     let identity = app::auth::Identity {
         username: "admin@example.com".into(),
         groups: vec!["platform-admins".into()],
@@ -403,39 +403,31 @@ async fn list_everywhere_rounds(registry: &ClusterRegistry, slow: &str) -> Every
     };
     for round in 0..rounds + 1 {
         let started = Instant::now();
-        let mut pending: FuturesUnordered<_> = registry
-            .list()
-            .into_iter()
-            .map(|cluster| {
-                let client = registry.client_for(&cluster.name, &identity);
-                async move {
-                    let answer = match client {
-                        Ok(client) => tokio::time::timeout(
-                            PER_CLUSTER_DEADLINE,
-                            Api::<Deployment>::all(client).list(&ListParams::default()),
-                        )
-                        .await
-                        .map(|r| r.map(|l| l.items.len()).map_err(|e| e.to_string())),
-                        Err(e) => Ok(Err(e.to_string())),
-                    };
-                    (cluster.name, answer)
-                }
-            })
-            .collect();
+        let lines = app::workloads::service::deployments_everywhere(
+            registry.clone(),
+            identity.clone(),
+            PER_CLUSTER_DEADLINE,
+        );
+        let mut lines = std::pin::pin!(lines);
         let (mut first, mut last_answer) = (None, Duration::ZERO);
         let (mut rows, mut answered, mut timed_out, mut failed) = (0, 0, Vec::new(), Vec::new());
-        while let Some((name, answer)) = pending.next().await {
-            match answer {
-                Ok(Ok(count)) => {
+        while let Some(line) = lines.next().await {
+            match line {
+                ListLine::Clusters { .. } => {}
+                ListLine::Answer(ClusterAnswer::Rows { rows: found, .. }) => {
                     answered += 1;
-                    rows += count;
+                    rows += found.len();
                     last_answer = started.elapsed();
-                    if count > 0 && first.is_none() {
+                    if !found.is_empty() && first.is_none() {
                         first = Some(last_answer);
                     }
                 }
-                Ok(Err(error)) => failed.push(format!("{name}: {error}")),
-                Err(_) => timed_out.push(name),
+                ListLine::Answer(ClusterAnswer::Failed { cluster, error, .. }) => {
+                    failed.push(format!("{cluster}: {error}"))
+                }
+                ListLine::Answer(ClusterAnswer::TimedOut { cluster, .. }) => {
+                    timed_out.push(cluster)
+                }
             }
         }
         let complete = started.elapsed();

@@ -13,7 +13,10 @@ use axum::{
 };
 use tower::{Layer, ServiceBuilder};
 use tower_http::{
-    compression::CompressionLayer,
+    compression::{
+        CompressionLayer,
+        predicate::{DefaultPredicate, NotForContentType, Predicate},
+    },
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     services::ServeDir,
     set_header::{SetResponseHeader, SetResponseHeaderLayer},
@@ -54,7 +57,12 @@ pub fn apply(router: Router, security: &SecurityPolicy) -> Router {
                 tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
             }))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(CompressionLayer::new())
+            // Streamed answers (server functions with a streaming output, such as the list
+            // across clusters) are sent as they come: a compressor would hold them back until
+            // its buffer fills.
+            .layer(CompressionLayer::new().compress_when(
+                DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
+            ))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::CONTENT_SECURITY_POLICY,
                 default_csp,

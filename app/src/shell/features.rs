@@ -22,6 +22,7 @@ macro_rules! features {
 
 features!(
     auth, projects, apps, overview, clusters, access, plugins, upgrades, images, monitoring,
+    workloads,
 );
 
 /// Every navigation entry, in feature order.

@@ -308,6 +308,7 @@ mod route_tests {
             ("/admin/images", InOrder),
             ("/platform/images", InOrder),
             ("/admin/monitoring", InOrder),
+            ("/admin/workloads", InOrder),
         ]
         .map(|(path, mode)| (path.to_string(), mode));
         assert_eq!(served(), expected);
