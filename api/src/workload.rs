@@ -157,6 +157,8 @@ pub enum ClusterProgress {
 /// so far.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ListProgress {
+    /// The first line (the clusters to be asked) has arrived.
+    pub started: bool,
     pub clusters: Vec<(String, ClusterProgress)>,
     pub rows: Vec<DeploymentRow>,
     pub deadline_ms: u64,
@@ -167,6 +169,7 @@ impl ListProgress {
     pub fn apply(&mut self, line: ListLine) {
         match line {
             ListLine::Clusters { names, deadline_ms } => {
+                self.started = true;
                 self.deadline_ms = deadline_ms;
                 for name in names {
                     if !self.clusters.iter().any(|(n, _)| *n == name) {
@@ -213,9 +216,10 @@ impl ListProgress {
             .count()
     }
 
-    /// Every named cluster has answered, timed out or failed.
+    /// Every named cluster has answered, timed out or failed (with no cluster registered, as
+    /// soon as the first line says so).
     pub fn is_complete(&self) -> bool {
-        !self.clusters.is_empty() && self.waiting() == 0
+        self.started && self.waiting() == 0
     }
 }
 
@@ -341,6 +345,17 @@ mod tests {
                 ("slow".into(), ClusterProgress::TimedOut { after_ms: 2_000 }),
             ]
         );
+    }
+
+    #[test]
+    fn no_cluster_to_ask_is_complete_at_once() {
+        let mut progress = ListProgress::default();
+        assert!(!progress.is_complete(), "nothing has arrived yet");
+        progress.apply(ListLine::Clusters {
+            names: vec![],
+            deadline_ms: PER_CLUSTER_DEADLINE_MS,
+        });
+        assert!(progress.is_complete());
     }
 
     #[test]

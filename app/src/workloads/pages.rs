@@ -57,7 +57,7 @@ pub fn WorkloadsPage() -> impl IntoView {
             if let Some(error) = failure.get() {
                 return view! { <ErrorPanel error /> }.into_any();
             }
-            let (asked, rows) = progress.with(|p| (!p.clusters.is_empty(), p.rows.clone()));
+            let (asked, rows) = progress.with(|p| (p.started, p.rows.clone()));
             if !asked {
                 return view! { <Loading label=tr!(i18n, workloads.asking) /> }.into_any();
             }
@@ -215,6 +215,7 @@ fn StatusStrip(progress: RwSignal<ListProgress>) -> impl IntoView {
             {move || {
                 let (clusters, waiting) = progress.with(|p| (p.clusters.clone(), p.waiting()));
                 if clusters.is_empty() {
+                    // Not asked yet, or no cluster is registered (the empty state says so).
                     return None;
                 }
                 let summary = t_string!(
