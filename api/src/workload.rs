@@ -296,7 +296,10 @@ mod tests {
         let text = line.to_line();
         assert!(text.is_ascii(), "{text}");
         let mut reader = LineReader::default();
-        assert_eq!(reader.push(&text).pop().unwrap().unwrap(), line);
+        let Some(Ok(read)) = reader.push(&text).pop() else {
+            panic!("{text} did not read back");
+        };
+        assert_eq!(read, line);
     }
 
     #[test]
@@ -312,15 +315,17 @@ mod tests {
     #[test]
     fn progress_follows_each_cluster() {
         let mut progress = ListProgress::default();
-        let mut all = lines().into_iter();
-        progress.apply(all.next().unwrap());
+        let [named, west, rest @ ..] = &lines()[..] else {
+            panic!("four lines");
+        };
+        progress.apply(named.clone());
         assert_eq!(progress.waiting(), 3);
         assert!(!progress.is_complete());
-        progress.apply(all.next().unwrap());
+        progress.apply(west.clone());
         assert_eq!(progress.rows, vec![row("west", "web")]);
         assert_eq!(progress.waiting(), 2);
-        for line in all {
-            progress.apply(line);
+        for line in rest {
+            progress.apply(line.clone());
         }
         assert!(progress.is_complete());
         assert_eq!(
