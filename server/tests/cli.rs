@@ -100,8 +100,10 @@ fn console() -> &'static Console {
 
 /// Where this test binary's cargo build put things: the target directory, the profile (as
 /// `cargo --profile` names it) and the target triple when one was given. The test binary is
-/// `<target-dir>[/<triple>]/<profile-dir>/deps/cli-<hash>`; the target directory is the one that
-/// holds cargo's `CACHEDIR.TAG`.
+/// `<target-dir>[/<triple>]/<profile-dir>/deps/cli-<hash>`; the target directory is the parent of
+/// `CARGO_TARGET_TMPDIR` (cargo's `<target-dir>/tmp`, set for integration tests). Cargo's
+/// `CACHEDIR.TAG` is no guide: it is written only when cargo creates the directory itself, and
+/// `scripts/test` creates `target/` first for its logs.
 fn build_layout() -> (PathBuf, String, Option<String>, PathBuf) {
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
     let profile_dir = exe
@@ -114,23 +116,20 @@ fn build_layout() -> (PathBuf, String, Option<String>, PathBuf) {
         Some(name) => name.to_string(),
         None => panic!("{} has no profile directory", exe.display()),
     };
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap_or_else(|| panic!("CARGO_TARGET_TMPDIR has no parent"))
+        .to_path_buf();
     let above = profile_dir
         .parent()
         .unwrap_or_else(|| panic!("{} has no target directory", exe.display()));
-    let (target_dir, triple) = if above.join("CACHEDIR.TAG").exists() {
-        (above.to_path_buf(), None)
+    let triple = if above == target_dir {
+        None
     } else {
-        let root = above
-            .parent()
-            .filter(|root| root.join("CACHEDIR.TAG").exists())
-            .unwrap_or_else(|| panic!("no cargo target directory above {}", exe.display()));
-        (
-            root.to_path_buf(),
-            above
-                .file_name()
-                .and_then(|n| n.to_str())
-                .map(str::to_string),
-        )
+        above
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
     };
     (target_dir, profile, triple, profile_dir)
 }
