@@ -11,11 +11,9 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** Waits until the WASM has hydrated the server-rendered page, its lazy route included
- *  (until then the shell's click guard leaves clicks to the browser). */
+/** Waits until the WASM has hydrated the server-rendered page. */
 export async function hydrated(page: Page) {
   await expect(page.locator("html")).toHaveAttribute("data-hydrated", "true");
-  await expect(page.locator('[data-route-pending="true"]')).toHaveCount(0);
 }
 
 export const screenshot = (page: Page, name: string) =>

@@ -33,8 +33,6 @@ pub const IMAGES: &str = "/admin/images";
 /// `/platform/images?project={project}`: the images of a project's namespace.
 pub const PROJECT_IMAGES: &str = "/platform/images";
 pub const MONITORING: &str = "/admin/monitoring";
-/// `/admin/workloads`: the Deployments of every registered cluster in one list.
-pub const WORKLOADS: &str = "/admin/workloads";
 
 /// `/signin?error={reason}`: the sign-in page explaining why (`expired`, `cancelled`, ...).
 pub fn signin_error(reason: &str) -> String {
@@ -254,25 +252,6 @@ fn under(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// Marks whether the lazy route around it has hydrated: the server renders
-/// `<span hidden data-route-pending="true">` after the page, and once the route's code has
-/// loaded and hydrated the page, an effect turns it to "false". The click guard in the shell's
-/// `<head>` leaves clicks to the browser while a pending marker is in the document, so a link
-/// clicked while the route's chunks are still loading is a plain page load (the router
-/// navigating in the middle of hydration makes tachys panic). Only an attribute of this one
-/// element changes, nothing reactive: the rest of the page is untouched.
-#[leptos::component]
-pub fn RouteReady() -> impl leptos::IntoView {
-    use leptos::prelude::*;
-    let marker = NodeRef::<leptos::html::Span>::new();
-    Effect::new(move |_| {
-        if let Some(marker) = marker.get() {
-            let _ = marker.set_attribute("data-route-pending", "false");
-        }
-    });
-    view! { <span hidden node_ref=marker data-route-pending="true"></span> }
-}
-
 /// Lazy pages: `lazy_page!(ClustersRoute => ClustersPage)` defines `ClustersRoute` for
 /// `<Route view=Lazy::<ClustersRoute>::new() />`. The server renders the page as usual; the
 /// browser loads its code (a WASM chunk of its own under `cargo leptos build --split`) when
@@ -292,9 +271,7 @@ macro_rules! lazy_page {
 
                 fn view(this: Self) -> leptos::prelude::AnyView {
                     let _ = this;
-                    leptos::prelude::IntoAny::into_any(
-                        leptos::view! { <$page /> <$crate::routes::RouteReady /> },
-                    )
+                    leptos::prelude::IntoAny::into_any(leptos::view! { <$page /> })
                 }
             }
         )*

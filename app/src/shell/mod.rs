@@ -66,12 +66,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
-                // Until the shell and its lazy route have hydrated (the route's code loaded,
-                // `routes::RouteReady`), a click is the browser's: the router must not navigate
-                // in the middle of hydration (tachys panics and the page stops working). Links
-                // then load their page in full.
+                // Until the page has hydrated (its lazy route's code loaded), a click is the
+                // browser's: the router must not navigate in the middle of hydration (tachys
+                // panics and the page stops working). Links then load their page in full.
                 <script nonce=leptos::nonce::use_nonce()>
-                    "document.addEventListener('click',function(e){if(document.documentElement.dataset.hydrated!=='true'||document.querySelector('[data-route-pending=true]'))e.stopPropagation();},true);"
+                    "document.addEventListener('click',function(e){if(document.documentElement.dataset.hydrated!=='true')e.stopPropagation();},true);"
                 </script>
                 <MetaTags />
             </head>
