@@ -83,7 +83,7 @@ export default defineConfig({
     },
     {
       name: "sandbox",
-      testMatch: /(signin|access|upgrades|resources|apps|images|monitoring)\.spec\.ts/,
+      testMatch: /(signin|access|upgrades|resources|apps|images|monitoring|workloads)\.spec\.ts/,
       use: {
         baseURL: sandbox ? `https://127.0.0.1:${sandboxConsolePort(sandbox)}` : undefined,
         // The sandbox CA signs both the console's and Dex's certificates; Chromium does not know it.

@@ -75,8 +75,10 @@ test("alice runs an application on east and west through its whole life cycle", 
   // Delete after typing the name: gone from the project and from both clusters.
   await page.getByTestId("delete-app").click();
   await page.locator("#confirm-name").fill(APP);
+  // Wait for the delete's answer before leaving: navigating away would cancel the request.
+  const deleted = page.waitForResponse((r) => r.url().endsWith("/api/apps/delete") && r.request().method() === "POST");
   await page.getByTestId("delete-confirm").click();
-  await expect(page.getByRole("alert").or(page.getByTestId("app-summary"))).toBeVisible();
+  expect((await deleted).ok()).toBeTruthy();
   await page.goto("/platform/applications?project=team-a");
   await hydrated(page);
   await expect(page.locator(`[data-app="${APP}"]`)).toHaveCount(0, { timeout: 60_000 });
