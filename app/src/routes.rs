@@ -33,6 +33,8 @@ pub const IMAGES: &str = "/admin/images";
 /// `/platform/images?project={project}`: the images of a project's namespace.
 pub const PROJECT_IMAGES: &str = "/platform/images";
 pub const MONITORING: &str = "/admin/monitoring";
+/// `/admin/workloads`: the Deployments of every registered cluster in one list.
+pub const WORKLOADS: &str = "/admin/workloads";
 
 /// `/signin?error={reason}`: the sign-in page explaining why (`expired`, `cancelled`, ...).
 pub fn signin_error(reason: &str) -> String {
