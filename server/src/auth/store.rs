@@ -292,6 +292,39 @@ fn code_key(hash: &str) -> String {
     format!("ngc:cli-code:{hash}")
 }
 
+/// Keeps `record` as JSON under `key` in Redis until `expires_at` (Unix seconds).
+async fn redis_put(
+    shared: &SharedStore,
+    key: String,
+    record: &impl serde::Serialize,
+    expires_at: i64,
+) -> session_store::Result<()> {
+    let value =
+        serde_json::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    shared
+        .pool
+        .set::<(), _, _>(
+            key,
+            value.as_slice(),
+            Some(Expiration::EXAT(expires_at)),
+            None,
+            false,
+        )
+        .await
+        .map_err(|e| session_store::Error::Backend(e.to_string()))
+}
+
+/// Reads a JSON record that Redis answered (`None`: no such key).
+fn redis_record<T: serde::de::DeserializeOwned>(
+    value: Option<Vec<u8>>,
+) -> session_store::Result<Option<T>> {
+    value
+        .map(|bytes| {
+            serde_json::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))
+        })
+        .transpose()
+}
+
 impl Store {
     /// Opens the chosen store; a Redis store must answer a PING before the console serves.
     pub async fn open(choice: &StoreChoice) -> Result<Self, StoreError> {
@@ -353,19 +386,7 @@ impl Store {
                 Ok(())
             }
             Self::Redis(shared) => {
-                let value = serde_json::to_vec(token)
-                    .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-                shared
-                    .pool
-                    .set::<(), _, _>(
-                        token_key(hash),
-                        value.as_slice(),
-                        Some(Expiration::EXAT(token.expires_at)),
-                        None,
-                        false,
-                    )
-                    .await
-                    .map_err(|e| session_store::Error::Backend(e.to_string()))
+                redis_put(shared, token_key(hash), token, token.expires_at).await
             }
         }
     }
@@ -374,20 +395,13 @@ impl Store {
     pub async fn get_token(&self, hash: &str) -> session_store::Result<Option<TokenRecord>> {
         let token = match self {
             Self::Memory(memory) => memory.tokens.get(hash).await,
-            Self::Redis(shared) => {
-                let value = shared
+            Self::Redis(shared) => redis_record(
+                shared
                     .pool
                     .get::<Option<Vec<u8>>, _>(token_key(hash))
                     .await
-                    .map_err(|e| session_store::Error::Backend(e.to_string()))?;
-                match value {
-                    Some(bytes) => Some(
-                        serde_json::from_slice(&bytes)
-                            .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-                    ),
-                    None => None,
-                }
-            }
+                    .map_err(|e| session_store::Error::Backend(e.to_string()))?,
+            )?,
         };
         Ok(token.filter(|t| t.expiry() > time::OffsetDateTime::now_utc()))
     }
@@ -399,21 +413,7 @@ impl Store {
                 memory.codes.insert(hash.to_string(), code.clone()).await;
                 Ok(())
             }
-            Self::Redis(shared) => {
-                let value = serde_json::to_vec(code)
-                    .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-                shared
-                    .pool
-                    .set::<(), _, _>(
-                        code_key(hash),
-                        value.as_slice(),
-                        Some(Expiration::EXAT(code.expires_at)),
-                        None,
-                        false,
-                    )
-                    .await
-                    .map_err(|e| session_store::Error::Backend(e.to_string()))
-            }
+            Self::Redis(shared) => redis_put(shared, code_key(hash), code, code.expires_at).await,
         }
     }
 
@@ -422,20 +422,13 @@ impl Store {
     pub async fn take_code(&self, hash: &str) -> session_store::Result<Option<CodeRecord>> {
         let code = match self {
             Self::Memory(memory) => memory.codes.remove(hash).await,
-            Self::Redis(shared) => {
-                let value = shared
+            Self::Redis(shared) => redis_record(
+                shared
                     .pool
                     .getdel::<Option<Vec<u8>>, _>(code_key(hash))
                     .await
-                    .map_err(|e| session_store::Error::Backend(e.to_string()))?;
-                match value {
-                    Some(bytes) => Some(
-                        serde_json::from_slice(&bytes)
-                            .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-                    ),
-                    None => None,
-                }
-            }
+                    .map_err(|e| session_store::Error::Backend(e.to_string()))?,
+            )?,
         };
         Ok(code.filter(|c| c.expiry() > time::OffsetDateTime::now_utc()))
     }
