@@ -59,6 +59,56 @@ impl<T: Send + Sync + 'static> LiveResource<T> {
     }
 }
 
+impl<T: Clone + PartialEq + Send + Sync + 'static> LiveResource<T> {
+    /// A page with forms on live data: loading until the first answer, then `body` with the
+    /// answer as a memo that follows every change. `body` runs again only when an answer turns
+    /// into an error or back, so what `body` builds once (an open confirmation, a typed value, a
+    /// preview and its outcome) outlives the changes; the parts that show the data read the
+    /// memo. A page that matched on `data.await` instead would be built anew on each change,
+    /// and a dialog the user had just opened would close under them. A `Suspense` or
+    /// `Transition` inside `body` must not read the memo beneath it: the read registers the
+    /// resource with that boundary, which then rebuilds its children on each reload (the
+    /// application page hands such parts a copy kept current by an effect).
+    pub fn stable_view<V>(
+        self,
+        body: impl Fn(Memo<T>) -> V + Clone + Send + Sync + 'static,
+    ) -> impl IntoView
+    where
+        V: IntoView + 'static,
+    {
+        use crate::ui::{ErrorPanel, Loading};
+        let data = self.data;
+        view! {
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || {
+                    let body = body.clone();
+                    Suspend::new(async move {
+                        // Waits for the first answer (the server's render waits with it) without
+                        // subscribing this closure to the later ones.
+                        let mut first = Box::pin(data.into_future());
+                        let _ = std::future::poll_fn(|cx| untrack(|| first.as_mut().poll(cx))).await;
+                        let failed = Memo::new(move |_| data.with(|a| matches!(a, Some(Err(_)))));
+                        move || {
+                            let answer = data.get_untracked();
+                            match (failed.get(), answer) {
+                                (_, Some(Err(error))) => view! { <ErrorPanel error /> }.into_any(),
+                                (_, Some(Ok(first))) => {
+                                    let current = Memo::new(move |last: Option<&T>| match data.get() {
+                                        Some(Ok(now)) => now,
+                                        _ => last.cloned().unwrap_or_else(|| first.clone()),
+                                    });
+                                    body(current).into_any()
+                                }
+                                (_, None) => ().into_any(),
+                            }
+                        }
+                    })
+                }}
+            </Transition>
+        }
+    }
+}
+
 /// A row of a live list that the server can push: the same type the list's server function
 /// answers, which the server computes with the same function for each change.
 pub trait LiveRow: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {

@@ -490,6 +490,12 @@ impl<T: 'static> TableSpec<T> {
         }
     }
 
+    /// Sort, filter and page for tables of this spec that are built again as their rows change
+    /// (pass it to each [`Table`]): they survive the rebuilds.
+    pub fn new_state(&self) -> TableState {
+        TableState::new(self.initial_sort)
+    }
+
     /// Attributes of each row's `<tr>`, such as `("data-cluster", name)`, for tests and styles.
     pub fn row_attrs(
         mut self,
@@ -910,7 +916,7 @@ pub fn DataTable<T>(
 where
     T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
 {
-    let state = TableState::new(spec.initial_sort);
+    let state = spec.new_state();
     view! {
         <Transition fallback=move || view! { <Loading /> }>
             {move || {
