@@ -18,9 +18,9 @@ use crate::live::{Kind, WatchQuery, use_live_item, use_live_list};
 use crate::platform::GLOBAL_CLUSTER;
 use crate::routes;
 use crate::ui::{
-    Badge, Button, ButtonLink, Choice, Column, DataTable, EmptyState, ErrorPanel, Help, Loading,
-    PageHeader, RelativeTime, SelectField, Size, StatusText, SubHeading, Table, TableSpec,
-    TextAreaField, TextField, TextLink, Tone, ToneText, Variant, tr,
+    Badge, Button, ButtonLink, Choice, Column, DataTable, EmptyState, ErrorPanel, Help, PageHeader,
+    RelativeTime, SelectField, Size, StatusText, SubHeading, Table, TableSpec, TextAreaField,
+    TextField, TextLink, Tone, ToneText, Variant, tr,
 };
 
 /// What a health means to the reader.
@@ -157,21 +157,15 @@ pub fn ApplicationPage() -> impl IntoView {
     );
     view! {
         <PageHeader title=Signal::derive(move || name.get())>{app.badge()}</PageHeader>
-        <Transition fallback=|| view! { <Loading /> }>
-            {move || Suspend::new(async move {
-                match app.data.await {
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                    Ok(app) => view! { <ApplicationDetail app /> }.into_any(),
-                }
-            })}
-        </Transition>
+        {app.stable_view(|app| view! { <ApplicationDetail app /> })}
     }
 }
 
+/// The application as it changes: the summary, its clusters and its history follow `app`; the
+/// actions are built again only when what they act on changes (placement, being deleted).
 #[component]
-fn ApplicationDetail(app: AppView) -> impl IntoView {
+fn ApplicationDetail(app: Memo<AppView>) -> impl IntoView {
     let i18n = use_i18n();
-    let status = app.status.clone();
     let columns = vec![
         Column::text("cluster", tr!(i18n, apps.cluster), |c: &ClusterSync| {
             c.cluster.clone()
@@ -210,29 +204,57 @@ fn ApplicationDetail(app: AppView) -> impl IntoView {
             ("data-revision", c.synced_revision.unwrap_or(0).to_string()),
         ]
     });
+    let state = spec.new_state();
+    let health = Memo::new(move |_| app.with(|a| a.status.health));
+    let target = Memo::new(move |_| {
+        app.with(|a| Target {
+            project: a.project.clone(),
+            name: a.name.clone(),
+            placement: a.placement.clone(),
+            deleting: a.deleting,
+        })
+    });
+    let mirror = RwSignal::new(app.get_untracked());
+    Effect::new(move |_| mirror.set(app.get()));
     view! {
         <p
             class="mb-3 flex flex-wrap items-center gap-2 text-sm"
             data-testid="app-summary"
-            data-health=health_name(status.health)
-            data-revision=status.revision
+            data-health=move || health_name(health.get())
+            data-revision=move || app.with(|a| a.status.revision)
         >
-            {health_badge(status.health)}
-            {status.message.clone()}
-            {app.deleting.then(|| view! { <ToneText tone=Tone::Danger>{t!(i18n, apps.deleting)}</ToneText> })}
+            {move || health_badge(health.get())}
+            {move || app.with(|a| a.status.message.clone())}
+            {move || app.with(|a| a.deleting).then(|| view! { <ToneText tone=Tone::Danger>{t!(i18n, apps.deleting)}</ToneText> })}
         </p>
-        <Table spec rows=status.clusters.clone() />
-        <GuardedActions app=app.clone() />
+        {move || {
+            let rows = app.with(|a| a.status.clusters.clone());
+            view! { <Table spec=spec.clone() rows state /> }
+        }}
+        // The history reads a copy of the application that an effect here keeps current: read
+        // beneath the permission check's boundary, the application's resource would register
+        // with that boundary, which then rebuilt the actions (and closed an open confirmation)
+        // each time the application reloaded.
+        {move || view! { <GuardedActions target=target.get() app=mirror.into() /> }}
     }
+}
+
+/// What the actions act on: they are built again only when it changes.
+#[derive(Clone, Debug, PartialEq)]
+struct Target {
+    project: String,
+    name: String,
+    placement: Vec<String>,
+    deleting: bool,
 }
 
 /// The change actions, shown only to users the global cluster lets change the application
 /// (a viewer sees why they are missing instead of buttons that would be refused).
 #[component]
-fn GuardedActions(app: AppView) -> impl IntoView {
+fn GuardedActions(target: Target, app: Signal<AppView>) -> impl IntoView {
     use crate::access::{AccessCheck, check_access};
     let i18n = use_i18n();
-    let (project, name) = (app.project.clone(), app.name.clone());
+    let (project, name) = (target.project.clone(), target.name.clone());
     let allowed = Resource::new(
         move || (project.clone(), name.clone()),
         |(project, name)| async move {
@@ -248,16 +270,19 @@ fn GuardedActions(app: AppView) -> impl IntoView {
             .map(|answers| answers.first().copied().unwrap_or(false))
         },
     );
-    let app = StoredValue::new(app);
+    let target = StoredValue::new(target);
     view! {
-        <Suspense fallback=|| ()>
+        // A Transition, not a Suspense: a Suspense would show its (empty) fallback again each
+        // time the application reloads beneath it, and build the actions anew.
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match allowed.await {
                     Ok(true) => {
-                        let app = app.get_value();
+                        let target = target.get_value();
+                        let deleting = target.deleting;
                         view! {
-                            {(!app.deleting).then(|| view! { <Actions app=app.clone() /> })}
-                            <History app=app.clone() can_roll_back=!app.deleting />
+                            {(!deleting).then(|| view! { <Actions target /> })}
+                            <History app can_roll_back=!deleting />
                         }
                         .into_any()
                     }
@@ -265,13 +290,13 @@ fn GuardedActions(app: AppView) -> impl IntoView {
                         <div class="mt-6">
                             <Help attr:data-testid="read-only">{t!(i18n, apps.read_only)}</Help>
                         </div>
-                        <History app=app.get_value() can_roll_back=false />
+                        <History app can_roll_back=false />
                     }
                     .into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -294,13 +319,13 @@ fn outcome(value: Option<Result<(), ConsoleError>>) -> impl IntoView {
 /// Scale, change the image, delete (after typing the name). Each is a form that works before
 /// the page hydrates.
 #[component]
-fn Actions(app: AppView) -> impl IntoView {
+fn Actions(target: Target) -> impl IntoView {
     let i18n = use_i18n();
     let scale = ServerAction::<ScaleApplication>::new();
     let image = ServerAction::<SetImage>::new();
     let delete = ServerAction::<DeleteApplication>::new();
     let confirming = RwSignal::new(false);
-    let ids = StoredValue::new((app.project.clone(), app.name.clone()));
+    let ids = StoredValue::new((target.project.clone(), target.name.clone()));
     let hidden = move || {
         view! {
             <input type="hidden" name="project" value=ids.with_value(|i| i.0.clone()) />
@@ -312,7 +337,8 @@ fn Actions(app: AppView) -> impl IntoView {
         t_string!(i18n, apps.all_clusters).to_string(),
     ))
     .chain(
-        app.placement
+        target
+            .placement
             .iter()
             .map(|c| Choice::new(c.clone(), c.clone())),
     )
@@ -386,20 +412,16 @@ fn Actions(app: AppView) -> impl IntoView {
 /// The revision history, newest first: when and why each was made, a diff against the current
 /// template, and rollback for those allowed.
 #[component]
-fn History(app: AppView, can_roll_back: bool) -> impl IntoView {
+fn History(app: Signal<AppView>, can_roll_back: bool) -> impl IntoView {
     let i18n = use_i18n();
     let rollback = ServerAction::<RollbackApplication>::new();
     let template = |r: &Revision| serde_json::to_string_pretty(&r.template).unwrap_or_default();
-    let current = app.status.history.first().cloned();
-    let current_yaml = current.as_ref().map(template).unwrap_or_default();
+    // The diff shown stays open while the history changes.
     let shown = RwSignal::new(None::<i64>);
-    let history = StoredValue::new(app.status.history.clone());
-    let ids = StoredValue::new((app.project.clone(), app.name.clone()));
-    let row = move |r: &Revision| {
+    let history = Memo::new(move |_| app.with(|a| a.status.history.clone()));
+    let row = move |r: &Revision, current: Option<i64>, (project, name): (String, String)| {
         let (revision, created, cause) = (r.revision, r.created_time.clone(), r.cause.clone());
-        let is_current = current.as_ref().is_some_and(|c| c.revision == revision);
-        let (project, name) = ids.get_value();
-        let actions = if is_current {
+        let actions = if current == Some(revision) {
             view! { <ToneText>{t!(i18n, apps.current)}</ToneText> }.into_any()
         } else {
             view! {
@@ -430,15 +452,23 @@ fn History(app: AppView, can_roll_back: bool) -> impl IntoView {
         <section class="mt-6 max-w-5xl">
             <SubHeading title=tr!(i18n, apps.history) />
             <ul class="divide-y divide-slate-100 text-sm dark:divide-slate-800" data-testid="history">
-                {app.status.history.iter().map(row).collect_view()}
+                {move || {
+                    let ids = app.with(|a| (a.project.clone(), a.name.clone()));
+                    history.with(|h| {
+                        let current = h.first().map(|r| r.revision);
+                        h.iter().map(|r| row(r, current, ids.clone())).collect_view()
+                    })
+                }}
             </ul>
             {move || match rollback.value().get() {
                 Some(Err(error)) => view! { <ErrorPanel error=leptos::error::Error::from(error) /> }.into_any(),
                 _ => ().into_any(),
             }}
             {move || shown.get().and_then(|revision| {
-                let old = history.with_value(|h| h.iter().find(|r| r.revision == revision).map(template))?;
-                let lines = line_diff(&old, &current_yaml);
+                let (old, current) = history.with(|h| {
+                    (h.iter().find(|r| r.revision == revision).map(template), h.first().map(template))
+                });
+                let lines = line_diff(&old?, &current.unwrap_or_default());
                 Some(view! {
                     <pre
                         class="mt-3 overflow-x-auto rounded bg-slate-50 p-3 font-mono text-xs dark:bg-slate-900"

@@ -15,9 +15,9 @@ use crate::platform::GLOBAL_CLUSTER;
 use crate::routes;
 use crate::ui::{
     Badge, Block, Button, Choice, CodeView, Column, DataTable, DiffView, Disclosure, ErrorPanel,
-    Fact, Facts, FormActions, FormGrid, Help, Line, Lines, Loading, Mono, Muted, Notice,
-    PageHeader, SelectField, Size, StatusText, SubHeading, Table, TableSpec, Text, TextAreaField,
-    TextField, TextLink, TextStyle, Tone, ToneText, Variant, tr,
+    Fact, Facts, FormActions, FormGrid, Help, Line, Lines, Mono, Muted, Notice, PageHeader,
+    SelectField, Size, StatusText, SubHeading, Table, TableSpec, Text, TextAreaField, TextField,
+    TextLink, TextStyle, Tone, ToneText, Variant, tr,
 };
 
 /// How a plugin's lifecycle reads: Core follows the cluster, Aligned the platform release.
@@ -179,141 +179,167 @@ fn UpgradeForm(row: PluginRow) -> impl IntoView {
 /// `/admin/plugins/:name`: one plugin, its versions and the rule that applies.
 #[component]
 pub fn PluginPage() -> impl IntoView {
-    let i18n = use_i18n();
     let params = use_params_map();
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
     let plugin = use_live_resource_with(plugins_watch, move || name.get(), get_plugin);
     view! {
         <PageHeader title=Signal::derive(move || name.get())>{plugin.badge()}</PageHeader>
-        <Transition fallback=move || view! { <Loading /> }>
-            {move || Suspend::new(async move {
-                match plugin.data.await {
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                    Ok(row) => {
-                        let entry = catalog::plugin(&row.plugin);
-                        let rule = match row.lifecycle {
-                            Some(Lifecycle::Core) => t_string!(i18n, plugins.rule_core).to_string(),
-                            Some(Lifecycle::Aligned) => t_string!(i18n, plugins.rule_aligned).to_string(),
-                            _ => t_string!(i18n, plugins.rule_agnostic).to_string(),
-                        };
-                        let versions = TableSpec::new(
-                            "plugin-versions",
-                            vec![
-                                Column::text("version", tr!(i18n, plugins.version), |v: &&PluginVersion| v.version.to_string()).mono(),
-                                Column::text("runs_on", tr!(i18n, plugins.runs_on), |v: &&PluginVersion| v.releases.join(", ")).mono(),
-                            ],
-                        );
-                        let rows: Vec<&'static PluginVersion> = entry.map(|e| e.versions.iter().rev().collect()).unwrap_or_default();
-                        let phase = format!("{:?}: {}", row.phase, row.message);
-                        let lifecycle = row.lifecycle.map(|l| l.to_string());
-                        let (lifecycle_tone, phase_tone, phase_name) =
-                            (lifecycle_tone(row.lifecycle), phase_tone(row.phase), format!("{:?}", row.phase));
-                        let installed = row.installed.clone().unwrap_or_else(|| "—".into());
-                        let release = row.cluster_release.clone().unwrap_or_else(|| "—".into());
-                        let (cluster, desired) = (row.cluster.clone(), row.desired.clone());
-                        let monitoring = row.backend.map(|backend| {
-                            let row = row.clone();
-                            view! { <MonitoringSections row backend /> }
-                        });
-                        view! {
-                            <Facts attr:data-testid="plugin-detail" attr:data-phase=phase_name>
-                                <Fact label=tr!(i18n, plugins.cluster) mono=true>{cluster}</Fact>
-                                <Fact label=tr!(i18n, plugins.lifecycle)>
-                                    <Badge tone=lifecycle_tone>{lifecycle}</Badge>
-                                </Fact>
-                                <Fact label=tr!(i18n, plugins.installed) mono=true testid="installed">{installed}</Fact>
-                                <Fact label=tr!(i18n, plugins.desired) mono=true>{desired}</Fact>
-                                <Fact label=tr!(i18n, plugins.cluster_release) mono=true>{release}</Fact>
-                                <Fact label=tr!(i18n, plugins.status) testid="phase">
-                                    <ToneText tone=phase_tone>{phase}</ToneText>
-                                </Fact>
-                            </Facts>
-                            <Text>{rule}</Text>
-                            <Block>
-                                <UpgradeCell row />
-                            </Block>
-                            {monitoring}
-                            <SubHeading title=tr!(i18n, plugins.versions) />
-                            {if rows.is_empty() {
-                                view! { <Text style=TextStyle::Muted>{t!(i18n, ui.versions_empty)}</Text> }.into_any()
-                            } else {
-                                view! { <Table spec=versions rows /> }.into_any()
-                            }}
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
+        {plugin.stable_view(|row| view! { <PluginDetail row /> })}
+    }
+}
+
+/// The plugin as it changes. The facts, the monitoring sections' state and the version picker
+/// follow `row`; the settings form is built once per plugin, so a preview and what the user
+/// typed outlive the controller's status writes.
+#[component]
+fn PluginDetail(row: Memo<PluginRow>) -> impl IntoView {
+    let i18n = use_i18n();
+    let versions = TableSpec::new(
+        "plugin-versions",
+        vec![
+            Column::text(
+                "version",
+                tr!(i18n, plugins.version),
+                |v: &&PluginVersion| v.version.to_string(),
+            )
+            .mono(),
+            Column::text(
+                "runs_on",
+                tr!(i18n, plugins.runs_on),
+                |v: &&PluginVersion| v.releases.join(", "),
+            )
+            .mono(),
+        ],
+    );
+    let field = move |f: fn(&PluginRow) -> Option<String>| {
+        move || row.with(|r| f(r).unwrap_or_else(|| "—".into()))
+    };
+    let lifecycle = Memo::new(move |_| row.with(|r| r.lifecycle));
+    let phase = Memo::new(move |_| row.with(|r| r.phase));
+    // The picker is built again only when what it offers changes.
+    let offer = Memo::new(move |_| row.with(|r| (r.lifecycle, r.available.clone())));
+    let plugin = Memo::new(move |_| row.with(|r| (r.plugin.clone(), r.backend)));
+    view! {
+        <Facts attr:data-testid="plugin-detail" attr:data-phase=move || format!("{:?}", phase.get())>
+            <Fact label=tr!(i18n, plugins.cluster) mono=true>{move || row.with(|r| r.cluster.clone())}</Fact>
+            <Fact label=tr!(i18n, plugins.lifecycle)>
+                {move || {
+                    let lifecycle = lifecycle.get();
+                    view! { <Badge tone=lifecycle_tone(lifecycle)>{lifecycle.map(|l| l.to_string())}</Badge> }
+                }}
+            </Fact>
+            <Fact label=tr!(i18n, plugins.installed) mono=true testid="installed">{field(|r| r.installed.clone())}</Fact>
+            <Fact label=tr!(i18n, plugins.desired) mono=true>{move || row.with(|r| r.desired.clone())}</Fact>
+            <Fact label=tr!(i18n, plugins.cluster_release) mono=true>{field(|r| r.cluster_release.clone())}</Fact>
+            <Fact label=tr!(i18n, plugins.status) testid="phase">
+                {move || {
+                    let text = row.with(|r| format!("{:?}: {}", r.phase, r.message));
+                    view! { <ToneText tone=phase_tone(phase.get())>{text}</ToneText> }
+                }}
+            </Fact>
+        </Facts>
+        <Text>
+            {move || match lifecycle.get() {
+                Some(Lifecycle::Core) => t_string!(i18n, plugins.rule_core).to_string(),
+                Some(Lifecycle::Aligned) => t_string!(i18n, plugins.rule_aligned).to_string(),
+                _ => t_string!(i18n, plugins.rule_agnostic).to_string(),
+            }}
+        </Text>
+        <Block>
+            {move || {
+                offer.track();
+                view! { <UpgradeCell row=row.get_untracked() /> }
+            }}
+        </Block>
+        {move || {
+            let (name, backend) = (row.with_untracked(|r| r.name.clone()), plugin.get().1);
+            backend.map(|backend| view! { <MonitoringSections name row backend /> })
+        }}
+        <SubHeading title=tr!(i18n, plugins.versions) />
+        {move || {
+            let rows: Vec<&'static PluginVersion> = catalog::plugin(&plugin.get().0)
+                .map(|e| e.versions.iter().rev().collect())
+                .unwrap_or_default();
+            if rows.is_empty() {
+                view! { <Text style=TextStyle::Muted>{t!(i18n, ui.versions_empty)}</Text> }.into_any()
+            } else {
+                view! { <Table spec=versions.clone() rows /> }.into_any()
+            }
+        }}
     }
 }
 
 /// A monitoring plugin's own sections: who applied it, placement others set on its workloads,
 /// Pending pods with the scheduler's reason, its workloads, and the settings form.
 #[component]
-fn MonitoringSections(row: PluginRow, backend: Backend) -> impl IntoView {
+fn MonitoringSections(name: String, row: Memo<PluginRow>, backend: Backend) -> impl IntoView {
     let i18n = use_i18n();
-    let author = row
-        .author
-        .clone()
-        .unwrap_or_else(|| t_string!(i18n, plugins.no_author).to_string());
-    let customisations = (!row.customisations.is_empty()).then(|| {
-        let all_gone = row.customisations.iter().all(|c| !c.remaining);
-        let items = row
-            .customisations
-            .clone()
-            .into_iter()
-            .map(|c| {
-                let line = format!(
-                    "{} · {} = {} ({}) → {}",
-                    c.workload, c.field, c.value, c.manager, c.move_to
-                );
-                let manager = c.manager.clone();
-                let state = if c.remaining {
-                    view! { <Badge tone=Tone::Warning attr:data-testid="customisation-remaining">{t!(i18n, plugins.still_set_by, manager = move || manager.clone())}</Badge> }.into_any()
-                } else {
-                    view! { <Badge tone=Tone::Success attr:data-testid="customisation-gone">{t!(i18n, plugins.gone)}</Badge> }.into_any()
-                };
-                let (field, remaining) = (c.field.clone(), c.remaining.to_string());
-                view! {
-                    <Line attr:data-testid="customisation" attr:data-field=field attr:data-remaining=remaining>
-                        {state}
-                        <Mono>{line}</Mono>
-                    </Line>
-                }
-            })
-            .collect_view();
-        let (tone, title) = if all_gone {
-            (Tone::Success, t_string!(i18n, plugins.customisations_gone).to_string())
-        } else {
-            (Tone::Warning, t_string!(i18n, plugins.customisations_found).to_string())
-        };
-        view! {
-            <Block attr:data-testid="customisations">
-                <Notice tone title>
-                    {t!(i18n, plugins.customisations_help)}
-                    <Lines>{items}</Lines>
-                </Notice>
-            </Block>
-        }
-    });
-    let pending = (!row.pending_pods.is_empty()).then(|| {
-        let items = row
-            .pending_pods
-            .iter()
-            .map(|p| {
-                let line = format!("{}: {} — {}", p.name, p.reason, p.message);
-                view! { <Line mono=true attr:data-testid="pending-pod">{line}</Line> }
-            })
-            .collect_view();
-        view! {
-            <Block attr:data-testid="pending-pods">
-                <Notice tone=Tone::Warning title=tr!(i18n, plugins.pending_title)>
-                    <Lines>{items}</Lines>
-                </Notice>
-            </Block>
-        }
-    });
+    let author = move || {
+        row.with(|r| r.author.clone())
+            .unwrap_or_else(|| t_string!(i18n, plugins.no_author).to_string())
+    };
+    let customisations = Memo::new(move |_| row.with(|r| r.customisations.clone()));
+    let customisations = move || {
+        let list = customisations.get();
+        (!list.is_empty()).then(|| {
+            let all_gone = list.iter().all(|c| !c.remaining);
+            let items = list
+                .into_iter()
+                .map(|c| {
+                    let line = format!(
+                        "{} · {} = {} ({}) → {}",
+                        c.workload, c.field, c.value, c.manager, c.move_to
+                    );
+                    let manager = c.manager.clone();
+                    let state = if c.remaining {
+                        view! { <Badge tone=Tone::Warning attr:data-testid="customisation-remaining">{t!(i18n, plugins.still_set_by, manager = move || manager.clone())}</Badge> }.into_any()
+                    } else {
+                        view! { <Badge tone=Tone::Success attr:data-testid="customisation-gone">{t!(i18n, plugins.gone)}</Badge> }.into_any()
+                    };
+                    let (field, remaining) = (c.field.clone(), c.remaining.to_string());
+                    view! {
+                        <Line attr:data-testid="customisation" attr:data-field=field attr:data-remaining=remaining>
+                            {state}
+                            <Mono>{line}</Mono>
+                        </Line>
+                    }
+                })
+                .collect_view();
+            let (tone, title) = if all_gone {
+                (Tone::Success, t_string!(i18n, plugins.customisations_gone).to_string())
+            } else {
+                (Tone::Warning, t_string!(i18n, plugins.customisations_found).to_string())
+            };
+            view! {
+                <Block attr:data-testid="customisations">
+                    <Notice tone title>
+                        {t!(i18n, plugins.customisations_help)}
+                        <Lines>{items}</Lines>
+                    </Notice>
+                </Block>
+            }
+        })
+    };
+    let pending = Memo::new(move |_| row.with(|r| r.pending_pods.clone()));
+    let pending = move || {
+        let pods = pending.get();
+        (!pods.is_empty()).then(|| {
+            let items = pods
+                .iter()
+                .map(|p| {
+                    let line = format!("{}: {} — {}", p.name, p.reason, p.message);
+                    view! { <Line mono=true attr:data-testid="pending-pod">{line}</Line> }
+                })
+                .collect_view();
+            view! {
+                <Block attr:data-testid="pending-pods">
+                    <Notice tone=Tone::Warning title=tr!(i18n, plugins.pending_title)>
+                        <Lines>{items}</Lines>
+                    </Notice>
+                </Block>
+            }
+        })
+    };
     let workloads = TableSpec::new(
         "plugin-workloads",
         vec![
@@ -338,26 +364,31 @@ fn MonitoringSections(row: PluginRow, backend: Backend) -> impl IntoView {
             .testid("nodes"),
         ],
     );
-    let workload_rows = row.workloads.clone();
+    let table_state = workloads.new_state();
+    let workload_rows = Memo::new(move |_| row.with(|r| r.workloads.clone()));
+    // The form starts from the settings as they were when the page opened, and keeps what the
+    // user types while the controller applies them.
     let settings = row
-        .settings
-        .clone()
+        .with_untracked(|r| r.settings.clone())
         .unwrap_or_else(|| super::settings::MonitoringSettings::defaults(backend));
     let form = SettingsForm::from_settings(backend, &settings);
     view! {
         <SubHeading title=tr!(i18n, plugins.monitoring_title) />
-        <Text attr:data-testid="settings-author">{t!(i18n, plugins.applied_as, author = move || author.clone())}</Text>
+        <Text attr:data-testid="settings-author">{t!(i18n, plugins.applied_as, author = author)}</Text>
         {customisations}
         {pending}
         <SubHeading title=tr!(i18n, plugins.workloads) />
-        {if workload_rows.is_empty() {
-            view! { <Text style=TextStyle::Muted>{t!(i18n, plugins.no_workloads)}</Text> }.into_any()
-        } else {
-            view! { <Table spec=workloads rows=workload_rows /> }.into_any()
+        {move || {
+            let rows = workload_rows.get();
+            if rows.is_empty() {
+                view! { <Text style=TextStyle::Muted>{t!(i18n, plugins.no_workloads)}</Text> }.into_any()
+            } else {
+                view! { <Table spec=workloads.clone() rows state=table_state /> }.into_any()
+            }
         }}
         <SubHeading title=tr!(i18n, plugins.settings) />
         <Help>{t!(i18n, plugins.settings_help)}</Help>
-        <SettingsFormView name=row.name.clone() backend form />
+        <SettingsFormView name backend form />
     }
 }
 

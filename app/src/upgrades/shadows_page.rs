@@ -16,9 +16,9 @@ use crate::live::{Kind, WatchQuery, use_live_resource, use_live_resource_with};
 use crate::platform::GLOBAL_CLUSTER;
 use crate::routes;
 use crate::ui::{
-    Button, Checkbox, Choice, Column, DataTable, ErrorPanel, Fact, Facts, Loading, Notice,
-    PageHeader, Section, SelectField, StatusText, SubHeading, Table, TableSpec, Tone, ToneText,
-    Variant, tone_text_class, tr,
+    Button, Checkbox, Choice, Column, DataTable, ErrorPanel, Fact, Facts, Notice, PageHeader,
+    Section, SelectField, StatusText, SubHeading, Table, TableSpec, Tone, ToneText, Variant,
+    tone_text_class, tr,
 };
 
 /// A cluster's ClusterVersionShadow as the pages (and `ac`) read it: a wire view of
@@ -181,14 +181,7 @@ pub fn ShadowPage() -> impl IntoView {
         <PageHeader title=tr!(i18n, cvsh.page_title, cluster = cluster.get())>
             {shadow.badge()}
         </PageHeader>
-        <Transition fallback=move || view! { <Loading /> }>
-            {move || Suspend::new(async move {
-                match shadow.data.await {
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                    Ok(view) => view! { <ShadowDetail view /> }.into_any(),
-                }
-            })}
-        </Transition>
+        {shadow.stable_view(|view| view! { <ShadowDetail view /> })}
     }
 }
 
@@ -200,29 +193,35 @@ fn check_tone(result: CheckResult) -> Tone {
     }
 }
 
+/// The update state as it changes; the request form is built again only when the cluster's
+/// release does, so the release chosen and the request's outcome stay while the stages run.
 #[component]
-fn ShadowDetail(view: ShadowView) -> impl IntoView {
+fn ShadowDetail(view: Memo<ShadowView>) -> impl IntoView {
     let i18n = use_i18n();
-    let status = view.status.clone();
-    let progressing = status.condition(PROGRESSING).cloned();
-    let reason = progressing.as_ref().map(|c| c.reason.clone());
-    let state = progressing.map(|c| format!("{}: {}", c.reason, c.message));
-    let blocked = status
-        .condition(PREFLIGHT_BLOCKED)
-        .filter(|c| c.status == "True")
-        .cloned();
-    let current = status.current_release.clone().unwrap_or_else(|| "—".into());
-    let desired = view
-        .desired
-        .as_ref()
-        .map(|d| {
-            if d.force {
-                format!("{} (force)", d.release)
-            } else {
-                d.release.clone()
-            }
+    let progressing = Memo::new(move |_| view.with(|v| v.status.condition(PROGRESSING).cloned()));
+    let blocked = Memo::new(move |_| {
+        view.with(|v| {
+            v.status
+                .condition(PREFLIGHT_BLOCKED)
+                .filter(|c| c.status == "True")
+                .map(|c| c.message.clone())
         })
-        .unwrap_or_else(|| "—".into());
+    });
+    let current = Memo::new(move |_| view.with(|v| v.status.current_release.clone()));
+    let desired = move || {
+        view.with(|v| {
+            v.desired
+                .as_ref()
+                .map(|d| {
+                    if d.force {
+                        format!("{} (force)", d.release)
+                    } else {
+                        d.release.clone()
+                    }
+                })
+                .unwrap_or_else(|| "—".into())
+        })
+    };
     let checks = TableSpec::new(
         "preflight-checks",
         vec![
@@ -252,44 +251,55 @@ fn ShadowDetail(view: ShadowView) -> impl IntoView {
             ("data-result", format!("{:?}", c.result)),
         ]
     });
-    let (preflight, progress, history) = (
-        status.preflight.clone(),
-        status.progress.clone(),
-        status.history.clone(),
-    );
+    let checks_state = checks.new_state();
+    let preflight = Memo::new(move |_| view.with(|v| v.status.preflight.clone()));
+    let progress = Memo::new(move |_| view.with(|v| v.status.progress.clone()));
+    let history = Memo::new(move |_| view.with(|v| v.status.history.clone()));
+    let busy = Signal::derive(move || progress.with(Option::is_some));
+    let cluster = view.with_untracked(|v| v.cluster.clone());
     view! {
         <Facts attr:data-testid="cvsh">
-            <Fact label=tr!(i18n, cvsh.current) mono=true testid="current-release">{current}</Fact>
+            <Fact label=tr!(i18n, cvsh.current) mono=true testid="current-release">
+                {move || current.get().unwrap_or_else(|| "—".into())}
+            </Fact>
             <Fact label=tr!(i18n, cvsh.desired) mono=true>{desired}</Fact>
             <dt class="text-slate-500 dark:text-slate-400">{t!(i18n, cvsh.state)}</dt>
-            <dd data-testid="progressing" data-reason=reason>{state}</dd>
+            <dd data-testid="progressing" data-reason=move || progressing.with(|c| c.as_ref().map(|c| c.reason.clone()))>
+                {move || progressing.with(|c| c.as_ref().map(|c| format!("{}: {}", c.reason, c.message)))}
+            </dd>
         </Facts>
-        {blocked.map(|c| view! {
+        {move || blocked.get().map(|message| view! {
             <div class="mt-3 max-w-3xl">
-                <Notice tone=Tone::Warning attr:data-testid="blocked">{c.message}</Notice>
+                <Notice tone=Tone::Warning attr:data-testid="blocked">{message}</Notice>
             </div>
         })}
-        <RequestForm cluster=view.cluster.clone() busy=progress.is_some() current=status.current_release.clone() />
-        {(!preflight.is_empty()).then(|| view! {
-            <SubHeading title=tr!(i18n, cvsh.preflight) />
-            <div class="max-w-3xl">
-                <Table spec=checks rows=preflight />
-            </div>
-        })}
-        {progress.map(|run| view! {
+        {move || view! { <RequestForm cluster=cluster.clone() busy current=current.get() /> }}
+        {move || {
+            let rows = preflight.get();
+            (!rows.is_empty()).then(|| view! {
+                <SubHeading title=tr!(i18n, cvsh.preflight) />
+                <div class="max-w-3xl">
+                    <Table spec=checks.clone() rows state=checks_state />
+                </div>
+            })
+        }}
+        {move || progress.get().map(|run| view! {
             <SubHeading title=tr!(i18n, cvsh.in_progress) />
             <Run run />
         })}
         <SubHeading title=tr!(i18n, cvsh.history) />
-        {if history.is_empty() {
-            view! { <p class="text-sm text-slate-600 dark:text-slate-300">{t!(i18n, cvsh.no_history)}</p> }.into_any()
-        } else {
-            view! {
-                <div class="flex max-w-3xl flex-col gap-4" data-testid="history">
-                    {history.into_iter().map(|run| view! { <Run run /> }).collect_view()}
-                </div>
+        {move || {
+            let history = history.get();
+            if history.is_empty() {
+                view! { <p class="text-sm text-slate-600 dark:text-slate-300">{t!(i18n, cvsh.no_history)}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="flex max-w-3xl flex-col gap-4" data-testid="history">
+                        {history.into_iter().map(|run| view! { <Run run /> }).collect_view()}
+                    </div>
+                }
+                .into_any()
             }
-            .into_any()
         }}
     }
 }
@@ -344,7 +354,11 @@ fn Run(run: UpdateRun) -> impl IntoView {
 /// warning when such a release is chosen), and the request button. The console refuses a
 /// skipping request without the checkbox, so the rule holds before hydration too.
 #[component]
-fn RequestForm(cluster: String, busy: bool, current: Option<String>) -> impl IntoView {
+fn RequestForm(
+    cluster: String,
+    #[prop(into)] busy: Signal<bool>,
+    current: Option<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let request = ServerAction::<RequestUpdate>::new();
     let force = RwSignal::new(false);
@@ -430,7 +444,7 @@ fn RequestForm(cluster: String, busy: bool, current: Option<String>) -> impl Int
                     <Notice tone=Tone::Warning>{t!(i18n, cvsh.force_warning)}</Notice>
                 </div>
             </Show>
-            {busy.then(|| view! { <p class="w-full text-slate-600 dark:text-slate-300">{t!(i18n, cvsh.busy)}</p> })}
+            {move || busy.get().then(|| view! { <p class="w-full text-slate-600 dark:text-slate-300">{t!(i18n, cvsh.busy)}</p> })}
             {move || match request.value().get() {
                 Some(Err(error)) => view! { <div class="w-full"><ErrorPanel error=leptos::error::Error::from(error) /></div> }.into_any(),
                 Some(Ok(_)) => view! {
