@@ -72,7 +72,12 @@ test("alice runs an application on east and west through its whole life cycle", 
   await expect(row("west")).toHaveAttribute("data-revision", "3", { timeout: 30_000 });
   await expect(row("west")).toHaveAttribute("data-health", "Healthy", { timeout: 30_000 });
 
-  // Delete after typing the name: gone from the project and from both clusters.
+  // Delete after typing the name: gone from the project and from both clusters. Both clusters
+  // settle first: a change arriving while the confirmation is open still rebuilds the actions
+  // on this page (known, see issue 12's note), which would close it.
+  await expect(row("east")).toHaveAttribute("data-revision", "3", { timeout: 30_000 });
+  await expect(row("east")).toHaveAttribute("data-health", "Healthy", { timeout: 30_000 });
+  await expect(page.getByTestId("app-summary")).toHaveAttribute("data-health", "Healthy", { timeout: 30_000 });
   await page.getByTestId("delete-app").click();
   await page.locator("#confirm-name").fill(APP);
   // Wait for the delete's answer before leaving: navigating away would cancel the request.
