@@ -65,10 +65,9 @@ impl<T: Clone + PartialEq + Send + Sync + 'static> LiveResource<T> {
     /// into an error or back, so what `body` builds once (an open confirmation, a typed value, a
     /// preview and its outcome) outlives the changes; the parts that show the data read the
     /// memo. A page that matched on `data.await` instead would be built anew on each change,
-    /// and a dialog the user had just opened would close under them. A `Suspense` or
-    /// `Transition` inside `body` must not read the memo beneath it: the read registers the
-    /// resource with that boundary, which then rebuilds its children on each reload (the
-    /// application page hands such parts a copy kept current by an effect).
+    /// and a dialog the user had just opened would close under them. Known gap: a `Suspense` or
+    /// `Transition` inside `body` (the application page's permission check) still rebuilds its
+    /// children when the data reloads.
     pub fn stable_view<V>(
         self,
         body: impl Fn(Memo<T>) -> V + Clone + Send + Sync + 'static,
@@ -89,17 +88,17 @@ impl<T: Clone + PartialEq + Send + Sync + 'static> LiveResource<T> {
                         let _ = std::future::poll_fn(|cx| untrack(|| first.as_mut().poll(cx))).await;
                         let failed = Memo::new(move |_| data.with(|a| matches!(a, Some(Err(_)))));
                         move || {
-                            let answer = data.get_untracked();
-                            match (failed.get(), answer) {
-                                (_, Some(Err(error))) => view! { <ErrorPanel error /> }.into_any(),
-                                (_, Some(Ok(first))) => {
+                            failed.track();
+                            match data.get_untracked() {
+                                Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                                Some(Ok(first)) => {
                                     let current = Memo::new(move |last: Option<&T>| match data.get() {
                                         Some(Ok(now)) => now,
                                         _ => last.cloned().unwrap_or_else(|| first.clone()),
                                     });
                                     body(current).into_any()
                                 }
-                                (_, None) => ().into_any(),
+                                None => ().into_any(),
                             }
                         }
                     })

@@ -214,8 +214,6 @@ fn ApplicationDetail(app: Memo<AppView>) -> impl IntoView {
             deleting: a.deleting,
         })
     });
-    let mirror = RwSignal::new(app.get_untracked());
-    Effect::new(move |_| mirror.set(app.get()));
     view! {
         <p
             class="mb-3 flex flex-wrap items-center gap-2 text-sm"
@@ -231,11 +229,9 @@ fn ApplicationDetail(app: Memo<AppView>) -> impl IntoView {
             let rows = app.with(|a| a.status.clusters.clone());
             view! { <Table spec=spec.clone() rows state /> }
         }}
-        // The history reads a copy of the application that an effect here keeps current: read
-        // beneath the permission check's boundary, the application's resource would register
-        // with that boundary, which then rebuilt the actions (and closed an open confirmation)
-        // each time the application reloaded.
-        {move || view! { <GuardedActions target=target.get() app=mirror.into() /> }}
+        // Known gap: a change still rebuilds the actions beneath the permission check's
+        // boundary (an open confirmation closes); see stable_view.
+        {move || view! { <GuardedActions target=target.get() app /> }}
     }
 }
 
@@ -251,7 +247,7 @@ struct Target {
 /// The change actions, shown only to users the global cluster lets change the application
 /// (a viewer sees why they are missing instead of buttons that would be refused).
 #[component]
-fn GuardedActions(target: Target, app: Signal<AppView>) -> impl IntoView {
+fn GuardedActions(target: Target, app: Memo<AppView>) -> impl IntoView {
     use crate::access::{AccessCheck, check_access};
     let i18n = use_i18n();
     let (project, name) = (target.project.clone(), target.name.clone());
@@ -272,8 +268,7 @@ fn GuardedActions(target: Target, app: Signal<AppView>) -> impl IntoView {
     );
     let target = StoredValue::new(target);
     view! {
-        // A Transition, not a Suspense: a Suspense would show its (empty) fallback again each
-        // time the application reloads beneath it, and build the actions anew.
+        // A Transition: the (empty) fallback shows only until the first answer.
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match allowed.await {
@@ -412,7 +407,7 @@ fn Actions(target: Target) -> impl IntoView {
 /// The revision history, newest first: when and why each was made, a diff against the current
 /// template, and rollback for those allowed.
 #[component]
-fn History(app: Signal<AppView>, can_roll_back: bool) -> impl IntoView {
+fn History(app: Memo<AppView>, can_roll_back: bool) -> impl IntoView {
     let i18n = use_i18n();
     let rollback = ServerAction::<RollbackApplication>::new();
     let template = |r: &Revision| serde_json::to_string_pretty(&r.template).unwrap_or_default();
