@@ -74,12 +74,12 @@ test("alice runs an application on east and west through its whole life cycle", 
 
   // Delete after typing the name: gone from the project and from both clusters. Both clusters
   // settle first: a change arriving while the confirmation is open still rebuilds the actions
-  // on this page (known, see issue 12's note), which would close it.
+  // on this page (known, see `LiveResource::stable_view`), which would close it.
   await expect(row("east")).toHaveAttribute("data-revision", "3", { timeout: 30_000 });
   await expect(row("east")).toHaveAttribute("data-health", "Healthy", { timeout: 30_000 });
   await expect(page.getByTestId("app-summary")).toHaveAttribute("data-health", "Healthy", { timeout: 30_000 });
   await page.getByTestId("delete-app").click();
-  await page.locator("#confirm-name").fill(APP);
+  await page.getByTestId("delete-confirm-input").fill(APP);
   // Wait for the delete's answer before leaving: navigating away would cancel the request.
   const deleted = page.waitForResponse((r) => r.url().endsWith("/api/apps/delete") && r.request().method() === "POST");
   await page.getByTestId("delete-confirm").click();

@@ -11,16 +11,16 @@ use super::api::{
     SetImage, get_application, list_applications,
 };
 use super::manifest::EXAMPLE;
-use super::resource::{AppView, ClusterSync, DiffMark, Health, Revision, line_diff};
+use super::resource::{AppView, ClusterSync, Health, Revision, line_diff};
 use crate::ConsoleError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::live::{Kind, WatchQuery, use_live_item, use_live_list};
 use crate::platform::GLOBAL_CLUSTER;
 use crate::routes;
 use crate::ui::{
-    Badge, Button, ButtonLink, Choice, Column, DataTable, EmptyState, ErrorPanel, Help, PageHeader,
-    RelativeTime, SelectField, Size, StatusText, SubHeading, Table, TableSpec, TextAreaField,
-    TextField, TextLink, Tone, ToneText, Variant, tr,
+    Badge, Button, ButtonLink, Choice, Column, ConfirmDialog, DataTable, DiffView, EmptyState,
+    ErrorPanel, Help, PageHeader, RelativeTime, SelectField, Size, StatusText, SubHeading, Table,
+    TableSpec, TextAreaField, TextField, TextLink, Tone, ToneText, Variant, tr,
 };
 
 /// What a health means to the reader.
@@ -146,6 +146,7 @@ fn ApplicationList(project: Memo<String>) -> impl IntoView {
 /// `/platform/applications/:project/:name`.
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
+    use crate::access::{AccessCheck, check_access};
     let params = use_params_map();
     let project = Memo::new(move |_| params.read().get("project").unwrap_or_default());
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
@@ -155,16 +156,36 @@ pub fn ApplicationPage() -> impl IntoView {
         move || (project.get(), name.get()),
         |(project, name)| get_application(project, name),
     );
+    // Whether the global cluster lets the user change it: asked once, with the first answer,
+    // so the actions need no boundary of their own (one would rebuild them on each change).
+    let allowed = Resource::new(
+        move || (project.get(), name.get()),
+        |(project, name)| async move {
+            check_access(
+                GLOBAL_CLUSTER.to_string(),
+                vec![
+                    AccessCheck::new("patch", console_api::GROUP, "applications")
+                        .in_namespace(&project)
+                        .named(&name),
+                ],
+            )
+            .await
+            .map(|answers| answers.first().copied().unwrap_or(false))
+        },
+    );
     view! {
         <PageHeader title=Signal::derive(move || name.get())>{app.badge()}</PageHeader>
-        {app.stable_view(|app| view! { <ApplicationDetail app /> })}
+        {app.stable_view_with(
+            move || allowed.into_future(),
+            |app, allowed| view! { <ApplicationDetail app allowed /> },
+        )}
     }
 }
 
 /// The application as it changes: the summary, its clusters and its history follow `app`; the
 /// actions are built again only when what they act on changes (placement, being deleted).
 #[component]
-fn ApplicationDetail(app: Memo<AppView>) -> impl IntoView {
+fn ApplicationDetail(app: Memo<AppView>, allowed: Result<bool, ConsoleError>) -> impl IntoView {
     let i18n = use_i18n();
     let columns = vec![
         Column::text("cluster", tr!(i18n, apps.cluster), |c: &ClusterSync| {
@@ -229,9 +250,9 @@ fn ApplicationDetail(app: Memo<AppView>) -> impl IntoView {
             let rows = app.with(|a| a.status.clusters.clone());
             view! { <Table spec=spec.clone() rows state /> }
         }}
-        // Known gap: a change still rebuilds the actions beneath the permission check's
-        // boundary (an open confirmation closes); see stable_view.
-        {move || view! { <GuardedActions target=target.get() app /> }}
+        // Known gap: a change on the cluster still builds this part anew (an open confirmation
+        // closes); see `LiveResource::stable_view`.
+        {move || view! { <GuardedActions target=target.get() app allowed=allowed.clone() /> }}
     }
 }
 
@@ -247,51 +268,29 @@ struct Target {
 /// The change actions, shown only to users the global cluster lets change the application
 /// (a viewer sees why they are missing instead of buttons that would be refused).
 #[component]
-fn GuardedActions(target: Target, app: Memo<AppView>) -> impl IntoView {
-    use crate::access::{AccessCheck, check_access};
+fn GuardedActions(
+    target: Target,
+    app: Memo<AppView>,
+    allowed: Result<bool, ConsoleError>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let (project, name) = (target.project.clone(), target.name.clone());
-    let allowed = Resource::new(
-        move || (project.clone(), name.clone()),
-        |(project, name)| async move {
-            check_access(
-                GLOBAL_CLUSTER.to_string(),
-                vec![
-                    AccessCheck::new("patch", console_api::GROUP, "applications")
-                        .in_namespace(&project)
-                        .named(&name),
-                ],
-            )
-            .await
-            .map(|answers| answers.first().copied().unwrap_or(false))
-        },
-    );
-    let target = StoredValue::new(target);
-    view! {
-        // A Transition: the (empty) fallback shows only until the first answer.
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match allowed.await {
-                    Ok(true) => {
-                        let target = target.get_value();
-                        let deleting = target.deleting;
-                        view! {
-                            {(!deleting).then(|| view! { <Actions target /> })}
-                            <History app can_roll_back=!deleting />
-                        }
-                        .into_any()
-                    }
-                    Ok(false) => view! {
-                        <div class="mt-6">
-                            <Help attr:data-testid="read-only">{t!(i18n, apps.read_only)}</Help>
-                        </div>
-                        <History app can_roll_back=false />
-                    }
-                    .into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                }
-            })}
-        </Transition>
+    match allowed {
+        Ok(true) => {
+            let deleting = target.deleting;
+            view! {
+                {(!deleting).then(|| view! { <Actions target /> })}
+                <History app can_roll_back=!deleting />
+            }
+            .into_any()
+        }
+        Ok(false) => view! {
+            <div class="mt-6">
+                <Help attr:data-testid="read-only">{t!(i18n, apps.read_only)}</Help>
+            </div>
+            <History app can_roll_back=false />
+        }
+        .into_any(),
+        Err(error) => view! { <ErrorPanel error /> }.into_any(),
     }
 }
 
@@ -311,8 +310,8 @@ fn outcome(value: Option<Result<(), ConsoleError>>) -> impl IntoView {
     }
 }
 
-/// Scale, change the image, delete (after typing the name). Each is a form that works before
-/// the page hydrates.
+/// Scale and change the image (forms that work before the page hydrates), and delete after
+/// typing the name in the kit's confirmation dialog.
 #[component]
 fn Actions(target: Target) -> impl IntoView {
     let i18n = use_i18n();
@@ -327,6 +326,7 @@ fn Actions(target: Target) -> impl IntoView {
             <input type="hidden" name="name" value=ids.with_value(|i| i.1.clone()) />
         }
     };
+    let placement = target.placement.join(", ");
     let clusters: Vec<Choice> = std::iter::once(Choice::new(
         "",
         t_string!(i18n, apps.all_clusters).to_string(),
@@ -377,29 +377,22 @@ fn Actions(target: Target) -> impl IntoView {
                 >
                     {t!(i18n, apps.delete)}
                 </Button>
-                <Show when=move || confirming.get()>
-                    <ActionForm
-                        action=delete
-                        attr:class="mt-2 flex flex-wrap items-end gap-2"
-                        attr:role="dialog"
-                        attr:aria-label=move || t_string!(i18n, apps.delete)
-                    >
-                        {hidden()}
-                        <TextField
-                            id="confirm-name"
-                            name="confirm"
-                            mono=true
-                            autocomplete="off"
-                            label=tr!(i18n, apps.delete_confirm)
-                        />
-                        <Button submit=true variant=Variant::Danger busy=delete.pending() attr:data-testid="delete-confirm">
-                            {t!(i18n, apps.delete)}
-                        </Button>
-                        <Button on_click=Callback::new(move |_| confirming.set(false))>{t!(i18n, ui.cancel)}</Button>
-                        {move || outcome(delete.value().get())}
-                    </ActionForm>
-                </Show>
             </div>
+            <ConfirmDialog
+                open=confirming
+                testid="delete"
+                title=tr!(i18n, apps.delete_title, name = ids.with_value(|i| i.1.clone()))
+                body=tr!(i18n, apps.delete_body, clusters = placement.clone())
+                confirm_label=tr!(i18n, apps.delete)
+                typed_name=ids.with_value(|i| i.1.clone())
+                busy=delete.pending()
+                on_confirm=Callback::new(move |confirm| {
+                    let (project, name) = ids.get_value();
+                    delete.dispatch(DeleteApplication { project, name, confirm });
+                })
+            >
+                {move || outcome(delete.value().get())}
+            </ConfirmDialog>
         </section>
     }
 }
@@ -465,20 +458,9 @@ fn History(app: Memo<AppView>, can_roll_back: bool) -> impl IntoView {
                 });
                 let lines = line_diff(&old?, &current.unwrap_or_default());
                 Some(view! {
-                    <pre
-                        class="mt-3 overflow-x-auto rounded bg-slate-50 p-3 font-mono text-xs dark:bg-slate-900"
-                        data-testid="diff-view"
-                        aria-label=format!("revision {revision} → current")
-                    >
-                        {lines.into_iter().map(|(mark, line)| {
-                            let tone = match mark {
-                                DiffMark::Added => Tone::Success,
-                                DiffMark::Removed => Tone::Danger,
-                                DiffMark::Same => Tone::Neutral,
-                            };
-                            view! { <ToneText tone>{format!("{} {line}\n", mark.symbol())}</ToneText> }
-                        }).collect_view()}
-                    </pre>
+                    <div class="mt-3">
+                        <DiffView lines label=format!("revision {revision} → current") testid="diff-view" />
+                    </div>
                 })
             })}
         </section>
