@@ -99,6 +99,13 @@ pub async fn check_access(
         .map(|(allowed, _)| allowed)
 }
 
+/// Whether the signed-in user may do `check` on `cluster`: one question of [`check_access`].
+pub async fn may(cluster: String, check: AccessCheck) -> Result<bool, ConsoleError> {
+    check_access(cluster, vec![check])
+        .await
+        .map(|answers| answers.first().copied().unwrap_or(false))
+}
+
 /// The signed-in user's access to every namespaced kind of `cluster` in `namespace`.
 #[server(endpoint = "access/namespace")]
 pub async fn namespace_access(

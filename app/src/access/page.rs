@@ -4,9 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::{
-    AccessCheck, AccessMatrix, DeleteNamespace, KindAccess, VERBS, check_access, namespace_access,
-};
+use super::{AccessCheck, AccessMatrix, DeleteNamespace, KindAccess, VERBS, may, namespace_access};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::routes;
 use crate::ui::{
@@ -76,11 +74,7 @@ pub fn Guarded(
     let i18n = use_i18n();
     let allowed = Resource::new(
         move || (cluster.get(), check.get()),
-        |(cluster, check)| async move {
-            check_access(cluster, vec![check])
-                .await
-                .map(|answers| answers.first().copied().unwrap_or(false))
-        },
+        |(cluster, check)| may(cluster, check),
     );
     let reason_id = format!("{testid}-reason");
     view! {

@@ -146,7 +146,7 @@ fn ApplicationList(project: Memo<String>) -> impl IntoView {
 /// `/platform/applications/:project/:name`.
 #[component]
 pub fn ApplicationPage() -> impl IntoView {
-    use crate::access::{AccessCheck, check_access};
+    use crate::access::{AccessCheck, may};
     let params = use_params_map();
     let project = Memo::new(move |_| params.read().get("project").unwrap_or_default());
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
@@ -156,21 +156,17 @@ pub fn ApplicationPage() -> impl IntoView {
         move || (project.get(), name.get()),
         |(project, name)| get_application(project, name),
     );
-    // Whether the global cluster lets the user change it: asked once, with the first answer,
-    // so the actions need no boundary of their own (one would rebuild them on each change).
+    // Whether the global cluster lets the user change it: awaited beside the first answer, so
+    // the actions need no boundary of their own.
     let allowed = Resource::new(
         move || (project.get(), name.get()),
-        |(project, name)| async move {
-            check_access(
+        |(project, name)| {
+            may(
                 GLOBAL_CLUSTER.to_string(),
-                vec![
-                    AccessCheck::new("patch", console_api::GROUP, "applications")
-                        .in_namespace(&project)
-                        .named(&name),
-                ],
+                AccessCheck::new("patch", console_api::GROUP, "applications")
+                    .in_namespace(&project)
+                    .named(&name),
             )
-            .await
-            .map(|answers| answers.first().copied().unwrap_or(false))
         },
     );
     view! {
@@ -183,7 +179,8 @@ pub fn ApplicationPage() -> impl IntoView {
 }
 
 /// The application as it changes: the summary, its clusters and its history follow `app`; the
-/// actions are built again only when what they act on changes (placement, being deleted).
+/// actions are keyed on what they act on (placement, being deleted), though a change still
+/// builds them anew (the known gap of `LiveResource::stable_view`).
 #[component]
 fn ApplicationDetail(app: Memo<AppView>, allowed: Result<bool, ConsoleError>) -> impl IntoView {
     let i18n = use_i18n();
